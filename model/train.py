@@ -1,0 +1,114 @@
+"""Training: read the config's data, fit the chosen backend, score it on dev, save the model directory."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.config import Config, resolve_path
+from model.data import load_records, split_records, with_previous
+from model.errors import GovtagError
+from model.evaluate import compute_metrics, format_summary
+from model.schema import Schema, load_schema
+
+
+def _files(paths: list[str]) -> list[Path]:
+    out = []
+    for p in paths:
+        path = resolve_path(p)
+        if not path.is_file():
+            raise GovtagError(f"{p}: data file not found; fix the path in the config's data section "
+                              "or pass --train/--dev")
+        out.append(path)
+    return out
+
+
+def load_training_data(cfg: Config, schema: Schema) -> tuple[list[dict], list[dict], dict]:
+    """Gather train and dev records as the config says.
+
+    Train files and the public file are split by each record's ``split`` field (none → train); every
+    record of a dev file is dev. Ids must be unique across all files.
+
+    Returns:
+        ``(train, dev, info)`` where info names the files, counts and a SHA-256 of their bytes.
+
+    Example:
+        >>> train, dev, info = load_training_data(load_config("configs/baseline.yaml"), load_schema())
+        >>> info["train_sentences"] > 1000
+        True
+    """
+    train_files = _files(cfg.data.train) + (_files([cfg.data.public]) if cfg.data.public else [])
+    dev_files = _files(cfg.data.dev)
+    records = load_records(train_files, schema)
+    train, dev = split_records(records)
+    if dev_files:
+        extra = load_records(dev_files, schema)
+        clash = {r["id"] for r in extra} & {r["id"] for r in records}
+        if clash:
+            raise GovtagError(f"id {sorted(clash)[0]!r} is in both a training and a dev file; "
+                              "a sentence may not be trained and scored on")
+        dev += extra
+    if not train:
+        raise GovtagError(f"the training split is empty: every record in {', '.join(map(str, train_files))} "
+                          "has split: dev; give a file with training records")
+    digest = hashlib.sha256()
+    for f in train_files + dev_files:
+        digest.update(f.read_bytes())
+    info = {"train_files": [str(f) for f in train_files], "dev_files": [str(f) for f in dev_files],
+            "train_sentences": len(train), "dev_sentences": len(dev),
+            "sha256": digest.hexdigest()[:16]}
+    return with_previous(train), with_previous(dev), info
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and (when loaded) torch, so a config reproduces its model."""
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # the TF-IDF baseline runs without torch
+        return
+    torch.manual_seed(seed)
+
+
+def train(cfg: Config, progress=print) -> dict:
+    """Fit the configured backend, score it on dev, and save the model directory.
+
+    Args:
+        cfg: the resolved config (`model.config.load_config`).
+        progress: where status lines go.
+
+    Returns:
+        ``{"output": dir, "seconds": s, "metrics": dev metrics or None, "data": info}``.
+
+    Example:
+        >>> train(load_config("configs/baseline.yaml"))["output"]
+        'models/baseline'
+    """
+    from model.backends import get_backend
+
+    start = time.perf_counter()
+    schema = load_schema()
+    train_recs, dev_recs, info = load_training_data(cfg, schema)
+    progress(f"training {cfg.backend} on {info['train_sentences']} sentences "
+             f"(dev {info['dev_sentences']}) from {', '.join(info['train_files'])}")
+    seed_everything(cfg.seed)
+    tagger = get_backend(cfg.backend)(params=cfg.params, schema=schema, seed=cfg.seed)
+    tagger.fit(train_recs, dev_recs)
+    metrics = None
+    if dev_recs:
+        metrics = compute_metrics(dev_recs, tagger.predict(dev_recs), schema)
+        cal = tagger.calibration_
+        metrics["calibration"] = {"ece": cal["ece_after"], "ece_uncalibrated": cal["ece_before"],
+                                  "temperature": cal["temperature"]}
+        progress("dev scores:\n" + format_summary(metrics))
+    else:
+        progress("no dev split: type thresholds stay at 0.5 and area scores are uncalibrated")
+    out = tagger.save(cfg.output, config=cfg.to_dict(), metrics=metrics, data=info)
+    seconds = time.perf_counter() - start
+    progress(f"saved {out} in {seconds:.1f} s")
+    return {"output": str(out), "seconds": round(seconds, 1), "metrics": metrics, "data": info}
