@@ -67,14 +67,15 @@ def evaluate(
     model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")],
     data: Annotated[list[Path], typer.Option(help="Labelled JSONL file(s) to score.")],
     report: Annotated[Optional[Path], typer.Option(help="Folder for metrics.json, report.md, confusion.png, errors.csv.")] = None,
+    split: Annotated[Optional[str], typer.Option(help="Score only records with this split value, e.g. dev.")] = None,
 ) -> None:
     """Score a model on labelled sentences and print the summary.
 
-    Example: govtag evaluate --model models/default --data data/corpus/corpus.jsonl --report out/eval
+    Example: govtag evaluate --model models/default --data data/corpus/corpus.jsonl --split dev --report out/eval
     """
     from model.evaluate import evaluate as run_evaluate, format_summary
 
-    typer.echo(format_summary(run_evaluate(model, data, report)))
+    typer.echo(format_summary(run_evaluate(model, data, report, split)))
     if report:
         typer.echo(f"report written to {report}/report.md", err=True)
 

@@ -163,7 +163,10 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
         raise GovtagError(f"{path}: backend: missing; expected tfidf or transformer")
     if not isinstance(raw.get("seed", 13), int):
         raise GovtagError(f"{path}: seed: expected an integer, found {raw['seed']!r}")
-    cls = get_backend(str(raw["backend"]))
+    try:
+        cls = get_backend(str(raw["backend"]))
+    except GovtagError as exc:
+        raise GovtagError(f"{path}: backend: {exc}") from None
     params = build_section(cls.Params, raw.get("params"), f"{path}: params")
     data = build_section(DataSection, raw.get("data"), f"{path}: data")
     overrides = overrides or {}

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from model.calibrate import expected_calibration_error, reliability
+from model.errors import GovtagError
 from model.io import atomic_write, pad
 from model.schema import Schema
 
@@ -145,19 +146,21 @@ def _report_md(m: dict, model_dir: str, data: list[str], n_errors: int) -> str:
     return "\n".join(lines)
 
 
-def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Path | None = None) -> dict:
+def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Path | None = None,
+             split: str | None = None) -> dict:
     """Score a trained model on labelled JSONL files and, optionally, write the full report.
 
     Args:
         model_dir: a model directory from `govtag train`.
-        data: labelled JSONL files (every record is scored, whatever its split).
+        data: labelled JSONL files.
         report_dir: where to write metrics.json, report.md, confusion.png and errors.csv.
+        split: score only records with this ``split`` value (``dev``); None scores every record.
 
     Returns:
         The metrics (`compute_metrics` shape plus ``calibration``).
 
     Example:
-        >>> evaluate("models/default", ["data/corpus/corpus.jsonl"])["area"]["macro_f1"] > 0.5
+        >>> evaluate("models/default", ["data/corpus/corpus.jsonl"], split="dev")["area"]["macro_f1"] > 0.5
         True
     """
     from model.backends import load_model
@@ -165,6 +168,11 @@ def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Pa
 
     tagger = load_model(model_dir)
     records = with_previous(load_records(list(data), tagger.schema))
+    if split is not None:
+        records = [r for r in records if r.get("split", "train") == split]
+        if not records:
+            raise GovtagError(f"no record in {', '.join(map(str, data))} has split: {split}; "
+                              "drop --split to score every record")
     area_p, _ = tagger.predict_proba(records)
     pred = tagger.predict(records)
     m = compute_metrics(records, pred, tagger.schema)

@@ -1,0 +1,41 @@
+"""Shared fixtures: the schema, the bundled seed data, and the public data where ../shared exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model.data import load_records, with_previous
+from model.schema import ROOT, load_schema
+
+SHARED = ROOT.parent / "shared"
+PUBLIC = SHARED / "data" / "annotated" / "sentences.jsonl"
+needs_shared = pytest.mark.skipif(not PUBLIC.exists(), reason="../shared/data (public annotated data) is absent; "
+                                  "CI and developers' machines have it, a bare clone does not")
+
+
+@pytest.fixture(scope="session")
+def schema():
+    return load_schema()
+
+
+@pytest.fixture(scope="session")
+def seed_records(schema):
+    return with_previous(load_records(ROOT / "data" / "seed.jsonl", schema))
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _tfidf(tmp_path_factory):
+    from model.backends import get_backend
+
+    return get_backend("tfidf")(seed=13)
+
+
+# backend name -> factory(tmp_path_factory) returning an unfitted tagger with fast settings
+BACKEND_FACTORIES = {"tfidf": _tfidf}

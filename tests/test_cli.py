@@ -1,0 +1,107 @@
+"""The CLI: what the library receives, and one clear line with exit 1 for every user error."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import model.config
+import model.evaluate
+import model.tag
+import model.train
+from model.cli import app
+from model.schema import ROOT
+from tests.conftest import write_jsonl
+
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+def one_error_line(result, *fragments):
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+def test_every_command_has_help_with_an_example():
+    for cmd in (["train"], ["evaluate"], ["tag"], ["segment"], ["data", "stats"], ["base", "build"]):
+        out = run(*cmd, "--help").output
+        assert "Example: govtag" in out, cmd
+
+
+def test_train_passes_overrides_to_the_library(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(model.train, "train", lambda cfg, progress: seen.setdefault("cfg", cfg))
+    result = run("train", "--config", ROOT / "configs/baseline.yaml", "--train", "a.jsonl", "--train", "b.jsonl",
+                 "--dev", "d.jsonl", "--output", tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    cfg = seen["cfg"]
+    assert cfg.backend == "tfidf" and cfg.data.train == ["a.jsonl", "b.jsonl"] and cfg.data.dev == ["d.jsonl"]
+    assert cfg.output == str(tmp_path / "m")
+
+
+def test_evaluate_and_tag_pass_arguments(monkeypatch, tmp_path):
+    seen = {}
+    fake_metrics = {"n": 0, "area": {"accuracy": 0.0, "macro_f1": 0.0, "per_class": {}},
+                    "types": {"micro_f1": 0.0, "macro_f1": 0.0, "per_type": {}}, "exact_match": 0.0}
+    monkeypatch.setattr(model.evaluate, "evaluate",
+                        lambda *a: seen.setdefault("evaluate", a) and fake_metrics)
+    result = run("evaluate", "--model", "m", "--data", "x.jsonl", "--split", "dev", "--report", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert [str(x) for x in seen["evaluate"][0:1]] == ["m"] and seen["evaluate"][3] == "dev"
+    monkeypatch.setattr(model.tag, "tag", lambda inputs, m, out: seen.setdefault("tag", (inputs, str(m), str(out))) and [])
+    assert run("tag", "a.txt", "dir/", "--model", "m", "-o", "o.csv").exit_code == 0
+    assert seen["tag"] == (["a.txt", "dir/"], "m", "o.csv")
+
+
+def test_data_stats(tmp_path):
+    result = run("data", "stats", ROOT / "data/seed.jsonl")
+    assert result.exit_code == 0 and "87 sentences in 1 reports" in result.output
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (None, "file not found"), (b"", "no records"), (b"\x00\xff\x00binary", "binary"),
+    ('{"id": "a", "doc": "d", "section": [], "text": "新增高企。", "area": "企业", "types": []}\n'.encode(),
+     "unknown area '企业'"),
+])
+def test_data_errors_are_one_line(tmp_path, content, fragment):
+    path = tmp_path / "in.jsonl"
+    if content is not None:
+        path.write_bytes(content)
+    one_error_line(run("data", "stats", path), str(path), fragment)
+    one_error_line(run("train", "--config", ROOT / "configs/baseline.yaml", "--train", path,
+                       "--output", tmp_path / "m"), str(path), fragment)
+
+
+def test_train_errors(tmp_path):
+    one_error_line(run("train", "--config", tmp_path / "none.yaml"), "config file not found")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("backend: tfidf\nparams: {c_area: -1}\n", encoding="utf-8")
+    one_error_line(run("train", "--config", bad), "params -> c_area: must be > 0")
+    dev_only = write_jsonl(tmp_path / "dev.jsonl", [{"id": "a", "doc": "d", "section": [], "text": "新增高企。",
+                                                    "area": "主体", "types": [], "split": "dev"}])
+    one_error_line(run("train", "--config", ROOT / "configs/baseline.yaml", "--train", dev_only,
+                       "--output", tmp_path / "m"), "training split is empty")
+    assert not (tmp_path / "m").exists()
+
+
+def test_model_directory_errors(tmp_path):
+    one_error_line(run("tag", ROOT / "data/reports/pingyang-keji-2022.txt", "--model", tmp_path / "nope"),
+                   "model directory not found")
+    (tmp_path / "empty").mkdir()
+    one_error_line(run("evaluate", "--model", tmp_path / "empty", "--data", ROOT / "data/seed.jsonl"),
+                   "no config.json")
+
+
+def test_tag_input_errors(tmp_path):
+    one_error_line(run("tag", tmp_path / "missing.txt", "--model", tmp_path), "file not found")
+    one_error_line(run("tag", str(tmp_path / "*.txt"), "--model", tmp_path), "matches no .txt or .docx")
+    one_error_line(run("tag", ROOT / "data/reports", "--model", tmp_path, "-o", tmp_path / "x.xlsx"),
+                   "unknown output format")
