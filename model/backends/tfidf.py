@@ -44,7 +44,7 @@ class TfidfParams:
     min_df: int = 1
     max_features: int = 300000
     context: list[str] = field(default_factory=lambda: ["doc", "section"])
-    context_weight: float = 0.6
+    context_weight: float = 0.3
     c_area: float = 10.0
     c_types: float = 10.0
     class_weight: str = "balanced"
