@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -29,6 +31,10 @@ def _user_errors(fn):
         except GovtagError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # the reader (e.g. `| head`) went away: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except OSError as exc:
             typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
