@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 ROOT = Path(__file__).resolve().parent.parent
 CONFIRMED = ROOT / "data" / "corpus" / "confirmed.jsonl"
 
-BACK = re.compile(r"总结|回顾|成效|完成情况|主要工作|工作情况|开展情况|取得|进展|成绩|亮点|落实情况|自评|履职情况|整改情况")
+BACK = re.compile(r"总结|回顾|成效|完成情况|工作情况|开展情况|取得|进展|成绩|亮点|落实情况|自评|履职情况|整改情况")
 FORWARD = re.compile(r"思路|计划|打算|安排|要点|下一步|下半年|今后|展望|目标任务|重点任务|工作重点|努力方向")
 NUMBER = re.compile(r"[0-9０-９%％]|xx|XX|×|[一二三四五六七八九十百千万]+(家|个|项|名|人|次|场|篇|批|座|所|条|户|亩|期)|"
                     r"亿元|万元|万平方米|平方米|完成率|增速|增长|占比|比重|排名|第[一二三四五六七八九十]")
