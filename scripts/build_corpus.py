@@ -121,16 +121,97 @@ def import_synthetic(path: Path) -> None:
             "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in [meta, *items]), encoding="utf-8")
 
 
+CARD_HEAD = """# Data card
+
+Everything in `data/` may be committed. The public provincial reports in `../shared/data/` may not;
+they are read by path (`--public`, `GOVTAG_PUBLIC_DATA`).
+
+## `reports/` and `seed.jsonl`
+
+`reports/pingyang-keji-2022.txt` is a county science-and-technology bureau's 2022 summary and 2023
+plan as scraped from a web page of sample reports (numbers stripped, headings glued to the text, cut
+off at 5,000 characters). `seed.jsonl` holds its 87 hand-annotated sentences (ids `seed-NNN`, all
+`split: train`). The annotators cut the glued web-page title into its own sentence; the segmenter
+keeps it with the first sentence.
+
+## `corpus/`: synthetic county and district department reports
+
+**The corpus is synthetic.** Every report was written for this project by its developers (the first
+32 by the project's maintainers, `S001`-`S032`, from `../shared/data/synthetic/`; the rest, `R1xx`-`R4xx`,
+by this team), in the genre govtag's users feed it: county and district department summaries and
+plans. Counties, people, firms and numbers are invented; no sentence was copied from a real
+document. Labels follow `docs/labels.md`; a `note` field records a labeller's doubt.
+
+How it is built (`python scripts/build_corpus.py`): each authored report in `corpus/authoring/`
+(a meta line, then one labelled line per title, heading and sentence) is rendered to the raw file a
+user would hold — one heading or paragraph per line, or a glued web copy with the title run into the
+body, numbers stripped and `xx` placeholders; UTF-8 or GB18030 text, or Word — under
+`corpus/reports/`. The raw file is segmented by govtag's own segmenter and the labels are attached to
+its records by character overlap, so `corpus/corpus.jsonl` is exactly `govtag segment` of each raw
+file, labelled (a glued title merges into the first sentence, which keeps that sentence's labels).
+Every sixth report is `split: dev`, the rest `train`.
+
+How it was checked: `python scripts/check_corpus.py data/corpus/corpus.jsonl` flags `plan` under a
+looking-back chapter and `achievement` under a forward one, `metric` with no number, placeholder or
+unit, areas that disagree with strong cue words, and exact or near duplicates across reports. Each
+flag was read again and either fixed in the authoring file or confirmed with a reason in
+`corpus/confirmed.jsonl`.
+"""
+
+
+def _table(title: str, counter: collections.Counter, total: int | None = None) -> list[str]:
+    lines = ["", f"| {title} | count |" + (" share |" if total else ""), "|---|---|" + ("---|" if total else "")]
+    for k, v in counter.most_common():
+        lines.append(f"| {k} | {v} |" + (f" {v / total:.1%} |" if total else ""))
+    return lines
+
+
+def write_card(metas: list[dict], records: list[dict]) -> None:
+    """Write data/README.md with the corpus counts as they are now."""
+    n = len(records)
+    lines = [CARD_HEAD, "## Counts", "",
+             f"{len(metas)} reports, {n} labelled sentences "
+             f"({sum(r['split'] == 'train' for r in records)} train, {sum(r['split'] == 'dev' for r in records)} dev)."]
+    dept = collections.Counter(m.get("kind") or "other" for m in metas)
+    lines += _table("department (reports)", dept)
+    lines += _table("shape (reports)", collections.Counter(m.get("shape") or "annual/half-year + plan" for m in metas))
+    lines += _table("raw file (reports)", collections.Counter(
+        f"{m.get('format', 'txt')}, {m.get('encoding', 'utf-8') if m.get('format', 'txt') == 'txt' else 'Word'}, "
+        f"{m.get('layout', 'lines')}" for m in metas))
+    lines += _table("area (sentences)", collections.Counter(r["area"] for r in records), n)
+    lines += _table("type (sentences)", collections.Counter(t for r in records for t in r["types"] or ["(none)"]), n)
+    (ROOT / "data" / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+DEPARTMENTS = [("人才", "人才办 / 组织部人才工作"), ("组织部", "人才办 / 组织部人才工作"), ("农业农村", "农业农村局"),
+               ("乡村振兴", "乡村振兴局"), ("科协", "科协"), ("经信", "经信局 / 经济和信息化局"), ("经济和信息化", "经信局 / 经济和信息化局"),
+               ("科技和工业信息化", "科技局 / 科学技术局 / 科工局 / 科经局"), ("科技", "科技局 / 科学技术局 / 科工局 / 科经局"),
+               ("科学技术", "科技局 / 科学技术局 / 科工局 / 科经局"), ("科工", "科技局 / 科学技术局 / 科工局 / 科经局"),
+               ("科经", "科技局 / 科学技术局 / 科工局 / 科经局")]
+OWN_CONDUCT = re.compile(r"党建|党风廉政|巡察|文明单位|政务公开|法治|绩效自评|述职|述廉|意识形态")
+
+
+def kind_of(title: str) -> str:
+    """The report's department family (own-conduct reports are counted as such), for the data card."""
+    if OWN_CONDUCT.search(title):
+        return "own conduct (党建, 廉政, 巡察整改, 文明创建, 政务公开, 法治, 绩效自评, 述职)"
+    for cue, name in DEPARTMENTS:
+        if cue in title:
+            return name
+    return "other"
+
+
 def build() -> dict:
     schema = load_schema()
     reports_dir = CORPUS / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
     for old in reports_dir.iterdir():
         old.unlink()
-    out, summary = [], collections.Counter()
+    out, summary, metas = [], collections.Counter(), []
     files = sorted(AUTHORING.glob("*.jsonl"))
     for k, path in enumerate(files):
         meta, items = read_authored(path)
+        metas.append({**meta, "kind": kind_of(meta["title"])})
         for i, it in enumerate(items):
             if it["area"] not in schema.areas or not set(it["types"]) <= set(schema.types):
                 raise SystemExit(f"{path}:{i + 2}: bad label {it['area']} {it['types']}")
@@ -154,6 +235,7 @@ def build() -> dict:
     (CORPUS / "corpus.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out),
                                          encoding="utf-8")
     summary["sentences"] = len(out)
+    write_card(metas, out)
     return dict(summary)
 
 
