@@ -49,6 +49,8 @@ def test_fit_returns_self_and_proba_columns_in_schema_order(make, handful, schem
     rows = tagger.predict(handful)
     assert [r["area"] for r in rows] == [schema.areas[i] for i in area_p.argmax(axis=1)]
     assert set(rows[0]) == {"area", "area_score", "types", "type_scores", "review"}
+    assert all(type(r["review"]) is bool and type(r["area_score"]) is float for r in rows)
+    json.dumps(rows)  # rows go straight into JSONL output
 
 
 def test_overfit_then_survive_save_and_load(make, handful, tmp_path):

@@ -150,7 +150,7 @@ class Tagger(ABC):
         for a, t in zip(area_p, type_p):
             best = int(a.argmax())
             chosen = [lab for lab, p, thr in zip(self.type_labels_, t, self.thresholds_) if p >= thr]
-            unsure = a[best] < REVIEW_AREA_SCORE or bool(np.any(np.abs(t - self.thresholds_) < REVIEW_MARGIN))
+            unsure = bool(a[best] < REVIEW_AREA_SCORE or np.any(np.abs(t - self.thresholds_) < REVIEW_MARGIN))
             rows.append({"area": self.area_labels_[best], "area_score": round(float(a[best]), 4),
                          "types": chosen,
                          "type_scores": {lab: round(float(p), 4) for lab, p in zip(self.type_labels_, t)},
