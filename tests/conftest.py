@@ -39,3 +39,14 @@ def _tfidf(tmp_path_factory):
 
 # backend name -> factory(tmp_path_factory) returning an unfitted tagger with fast settings
 BACKEND_FACTORIES = {"tfidf": _tfidf}
+
+
+def _tiny_transformer(tmp_path_factory):
+    from model.backends.transformer import TransformerTagger
+    from tests.test_transformer import make_tiny_encoder, tiny_params
+
+    enc = make_tiny_encoder(tmp_path_factory.getbasetemp() / "tiny-encoder")
+    return TransformerTagger(tiny_params(enc, checkpoint_dir=str(tmp_path_factory.mktemp("ckpt"))), seed=13)
+
+
+BACKEND_FACTORIES["transformer"] = _tiny_transformer

@@ -1,0 +1,290 @@
+"""Transformer backend specifics, on a tiny randomly initialised BERT built here (runs in seconds).
+
+`make_tiny_encoder(path)` is importable so the shared backend contract (tests/test_backends.py) can build
+the same encoder. The one end-to-end check with the real default encoder is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from model.backends import load_model
+from model.backends.transformer import TransformerParams, TransformerTagger, class_weights
+from model.errors import GovtagError
+from model.network import TwoHeadConfig, TwoHeadModel
+from model.schema import ROOT
+
+torch.set_num_threads(2)
+
+
+def make_tiny_encoder(path: Path, texts: list[str] | None = None) -> Path:
+    """Save a ~100 k-parameter random BERT and a character WordPiece tokenizer under ``path``.
+
+    The vocabulary is every character of the bundled seed report (plus ``texts``), so report
+    sentences tokenise without unknowns, one token per character.
+
+    Example:
+        >>> make_tiny_encoder(tmp_path / "enc")  # then TransformerParams(encoder=str(tmp_path / "enc"))
+    """
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return path
+    chars: set[str] = set("0123456789%.,;:()-|>")
+    for line in (ROOT / "data" / "seed.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        chars.update(rec["text"] + rec["doc"] + "".join(rec["section"]))
+    for t in texts or []:
+        chars.update(t)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(c for c in chars if not c.isspace())
+    vocab += [f"##{d}" for d in "0123456789"]  # WordPiece continues numbers digit by digit
+    tok = BertTokenizer(vocab={v: i for i, v in enumerate(vocab)}, do_lower_case=False)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=128, max_position_embeddings=128, pad_token_id=0)
+    BertModel(cfg, add_pooling_layer=False).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def tiny_params(encoder: Path, **kw) -> TransformerParams:
+    """Settings that let the tiny encoder fit a few dozen sentences in a few seconds."""
+    base = dict(encoder=str(encoder), epochs=10, batch_size=8, lr_encoder=5e-3, lr_heads=3e-2, warmup_ratio=0.0,
+                dropout=0.0, max_length=64, early_stopping_patience=0, threads=2, area_class_weight="sqrt_inv",
+                freeze_embeddings=False)
+    base.update(kw)
+    return TransformerParams(**base)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory):
+    return make_tiny_encoder(tmp_path_factory.mktemp("tiny") / "enc")
+
+
+@pytest.fixture(scope="session")
+def few(seed_records):
+    picks, seen = [], {}
+    for r in seed_records:
+        if seen.get(r["area"], 0) < 5:
+            picks.append(r)
+            seen[r["area"]] = seen.get(r["area"], 0) + 1
+    return picks
+
+
+@pytest.fixture(scope="session")
+def fitted(tiny_encoder, few, tmp_path_factory):
+    ckpt = tmp_path_factory.mktemp("ckpt")
+    return TransformerTagger(tiny_params(tiny_encoder, epochs=8, checkpoint_dir=str(ckpt))).fit(few, few)
+
+
+# --- params -------------------------------------------------------------------------------------
+def test_default_params_pass_and_bad_values_are_named():
+    assert TransformerParams().check() == []
+    bad = TransformerParams(pooling="max", context=["doc", "title"], lr_heads=0.0, dropout=1.0,
+                            area_class_weight="balanced", max_length=4, tfidf_weight=2.0)
+    keys = [k for k, _ in bad.check()]
+    assert keys == ["pooling", "context", "max_length", "lr_heads", "dropout", "area_class_weight", "tfidf_weight"]
+    assert TransformerParams(freeze_layers=-1).check() == [("freeze_layers", "must be >= 0")]
+
+
+def test_default_config_loads_and_every_param_is_commented():
+    from model.config import load_config
+
+    path = ROOT / "configs" / "default.yaml"
+    cfg = load_config(path)
+    assert cfg.backend == "transformer" and isinstance(cfg.params, TransformerParams)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("params:")
+    block = [ln for ln in lines[start + 1:] if ln.startswith("  ") and not ln.strip().startswith("#")]
+    keys = {ln.split(":")[0].strip() for ln in block}
+    assert keys == set(vars(TransformerParams()))
+    assert all("#" in ln for ln in block)
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["data"]["public"] is None
+
+
+def test_class_weights_favour_rare_areas():
+    y = [5] * 90 + [0] * 10
+    inv = class_weights(y, 6, "inv")
+    sq = class_weights(y, 6, "sqrt_inv")
+    assert inv[0] > sq[0] > 1 > sq[5] > inv[5]
+    assert inv[1] == 1.0  # an area absent from train keeps weight 1
+    assert class_weights(y, 6, "none") is None
+
+
+# --- network ------------------------------------------------------------------------------------
+def _tiny_net(**kw) -> TwoHeadModel:
+    from transformers import BertConfig
+
+    enc = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    torch.manual_seed(0)
+    return TwoHeadModel(TwoHeadConfig(encoder_config=enc.to_dict(), num_areas=6, num_types=3, dropout=0.0, **kw))
+
+
+def test_two_head_loss_is_weighted_sum_of_cross_entropy_and_bce():
+    net = _tiny_net(types_loss_weight=0.5, area_class_weights=[1.0, 2.0, 1.0, 1.0, 1.0, 0.5], label_smoothing=0.1)
+    ids = torch.randint(5, 50, (4, 7))
+    mask = torch.ones_like(ids)
+    area = torch.tensor([0, 1, 5, 5])
+    types = torch.tensor([[1, 0, 1], [0, 1, 0], [0, 0, 0], [1, 1, 1]], dtype=torch.float32)
+    out = net(input_ids=ids, attention_mask=mask, area=area, types=types)
+    assert out.area_logits.shape == (4, 6) and out.type_logits.shape == (4, 3)
+    ce = torch.nn.functional.cross_entropy(out.area_logits, area, weight=torch.tensor([1.0, 2, 1, 1, 1, 0.5]),
+                                           label_smoothing=0.1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(out.type_logits, types)
+    torch.testing.assert_close(out.loss, ce + 0.5 * bce)
+    out.loss.backward()
+    assert net.area_head.weight.grad is not None and net.types_head.weight.grad is not None
+    assert net(input_ids=ids, attention_mask=mask).loss is None
+
+
+def test_pooling_mean_ignores_padding_and_cls_takes_first_token():
+    ids = torch.tensor([[2, 7, 8, 3, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0]])
+    text = torch.tensor([[0, 1, 1, 0, 0, 0]])
+    vecs = {}
+    for how in ("mean", "cls", "text_mean"):
+        net = _tiny_net(pooling=how).eval()
+        with torch.no_grad():
+            vecs[how] = net(input_ids=ids, attention_mask=mask, pool_mask=text).area_logits
+            padded = net(input_ids=ids[:, :4], attention_mask=mask[:, :4], pool_mask=text[:, :4]).area_logits
+        torch.testing.assert_close(vecs[how], padded, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(vecs["mean"], vecs["cls"]) and not torch.allclose(vecs["mean"], vecs["text_mean"])
+
+
+# --- input --------------------------------------------------------------------------------------
+def _ids(tagger, rec):
+    return tagger._encode([rec])[0]
+
+
+def test_context_is_second_segment_and_truncated_first(fitted):
+    rec = {"text": "加强党风廉政教育。", "doc": "平阳县科技局2022年工作总结", "section": ["一、2022年工作总结"], "prev": "新增高企"}
+    tok = fitted.tokenizer_
+    with_ctx = _ids(fitted, rec)
+    assert tok.decode(with_ctx["input_ids"]).replace(" ", "") == \
+        "[CLS]加强党风廉政教育。[SEP]一、2022年工作总结|平阳县科技局2022年工作总结[SEP]"
+    assert sum(with_ctx["pool_mask"]) == len("加强党风廉政教育。")
+    assert with_ctx["token_type_ids"][-1] == 1  # BERT marks the context segment
+    fitted.params.context, old = [], fitted.params.context
+    try:
+        assert tok.decode(_ids(fitted, rec)["input_ids"]).replace(" ", "") == "[CLS]加强党风廉政教育。[SEP]"
+        fitted.params.context = ["prev"]
+        assert "新增高企" in tok.decode(_ids(fitted, rec)["input_ids"]).replace(" ", "")
+        fitted.params.context = old
+        fitted.max_length_ = 16  # 9 sentence tokens + 3 specials leave 4 context tokens
+        short = _ids(fitted, rec)
+        assert tok.decode(short["input_ids"]).replace(" ", "") == "[CLS]加强党风廉政教育。[SEP]一、20[SEP]"
+        fitted.max_length_ = 8  # the sentence alone is too long: it is cut, the context dropped
+        cut = _ids(fitted, rec)
+        assert tok.decode(cut["input_ids"]).replace(" ", "") == "[CLS]加强党风廉政[SEP]" and len(cut["input_ids"]) == 8
+    finally:
+        fitted.params.context, fitted.max_length_ = old, 64
+
+
+# --- fit, calibrate, save, load -----------------------------------------------------------------
+def test_fit_learns_tunes_thresholds_and_calibrates(fitted, few):
+    area_p, type_p = fitted.predict_proba(few)
+    assert area_p.shape == (len(few), 6) and type_p.shape == (len(few), 3)
+    np.testing.assert_allclose(area_p.sum(1), 1.0, atol=1e-6)
+    acc = np.mean([fitted.area_labels_[i] == r["area"] for i, r in zip(area_p.argmax(1), few)])
+    assert acc >= 0.8, acc
+    cal = fitted.calibration_
+    assert cal["fitted_on"] == len(few) and cal["temperature"] > 0 and cal["ece_after"] <= cal["ece_before"] + 1e-9
+    assert set(cal["thresholds"]) == {"achievement", "plan", "metric"}
+    assert all(0.05 <= t <= 0.95 for t in fitted.thresholds_)
+    log = fitted.train_log_
+    assert log["epochs"] and {"eval_area_macro_f1", "eval_types_micro_f1", "eval_score"} <= set(log["epochs"][0])
+    assert log["best_score"] == pytest.approx(max(e["eval_score"] for e in log["epochs"]), abs=1e-4)
+    assert log["best_epoch"] in [e["epoch"] for e in log["epochs"]] and len(log["epoch_seconds"]) == 8
+
+
+def test_save_load_gives_identical_predictions_and_no_pickle(fitted, few, tmp_path):
+    out = fitted.save(tmp_path / "m", config={"backend": "transformer"}, metrics={"n": len(few)})
+    names = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert {"config.json", "README.md", "network/model.safetensors", "network/config.json",
+            "tokenizer/tokenizer.json", "training_log.json"} <= names
+    assert not [n for n in names if n.endswith((".bin", ".pt", ".pkl", ".pth"))]
+    loaded = load_model(out)
+    assert isinstance(loaded, TransformerTagger)
+    a1, t1 = fitted.predict_proba(few)
+    a2, t2 = loaded.predict_proba(few)
+    np.testing.assert_allclose(a1, a2, atol=1e-6)
+    np.testing.assert_allclose(t1, t2, atol=1e-6)
+    assert loaded.predict(few) == fitted.predict(few)
+
+
+def test_missing_weight_file_is_a_govtag_error(fitted, tmp_path):
+    out = fitted.save(tmp_path / "m")
+    (out / "network" / "model.safetensors").unlink()
+    with pytest.raises(GovtagError, match="incomplete.*model.safetensors"):
+        load_model(out)
+    out = fitted.save(tmp_path / "m2")
+    (out / "network" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(GovtagError, match="cannot be read"):
+        load_model(out)
+
+
+def test_tfidf_mix_survives_save_and_load(tiny_encoder, few, tmp_path):
+    tagger = TransformerTagger(tiny_params(tiny_encoder, epochs=2, tfidf_weight=0.5,
+                                           checkpoint_dir=str(tmp_path / "ck"))).fit(few, few)
+    assert not (tmp_path / "ck").exists()  # a finished run removes its checkpoints
+    loaded = load_model(tagger.save(tmp_path / "m"))
+    np.testing.assert_allclose(tagger.predict_proba(few)[0], loaded.predict_proba(few)[0], atol=1e-6)
+    (tmp_path / "m" / "tfidf" / "weights.npz").unlink()
+    with pytest.raises(GovtagError, match="incomplete"):
+        load_model(tmp_path / "m")
+
+
+# --- interrupt and resume -----------------------------------------------------------------------
+def test_ctrl_c_leaves_a_checkpoint_and_resume_finishes(tiny_encoder, few, tmp_path, monkeypatch):
+    from model.backends import transformer as tr
+
+    ckpt = tmp_path / "ck"
+    params = tiny_params(tiny_encoder, epochs=3, checkpoint_dir=str(ckpt))
+    original = tr._Interrupt.on_step_end
+
+    def press_ctrl_c_at_step_3(self, args, state, control, **kw):
+        if state.global_step == 3 and not self.hit:
+            os.kill(os.getpid(), signal.SIGINT)  # goes through the real handler
+        return original(self, args, state, control, **kw)
+
+    monkeypatch.setattr(tr._Interrupt, "on_step_end", press_ctrl_c_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        TransformerTagger(params).fit(few, few)
+    assert (ckpt / "checkpoint-3" / "trainer_state.json").is_file()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    monkeypatch.setattr(tr._Interrupt, "on_step_end", original)
+
+    params.resume = True
+    tagger = TransformerTagger(params).fit(few, few)
+    assert tagger.train_log_["resumed_from"].endswith("checkpoint-3")
+    steps = -(-len(few) // params.batch_size) * params.epochs
+    assert tagger.train_log_["epochs"][-1]["step"] == steps
+    assert not ckpt.exists()
+    with pytest.raises(GovtagError, match="no checkpoint"):
+        TransformerTagger(params).fit(few, few)
+
+
+# --- the real encoder ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_default_encoder_trains_briefly_and_tags_the_seed_report(seed_records, tmp_path):
+    from model.tag import tag
+
+    train = [r for r in seed_records][:48]
+    params = TransformerParams(epochs=1, batch_size=16, max_length=48, checkpoint_dir=str(tmp_path / "ck"))
+    tagger = TransformerTagger(params).fit(train, seed_records[48:])
+    out = tagger.save(tmp_path / "model")
+    assert json.loads((out / "network" / "config.json").read_text())["encoder_config"]["pad_token_id"] == 1
+    report = ROOT / "data" / "reports"
+    rows = tag([str(report)], out)
+    assert len(rows) > 50
+    assert {r["area"] for r in rows} <= set(tagger.area_labels_)
+    assert all(0 <= r["area_score"] <= 1 for r in rows)
