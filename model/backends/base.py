@@ -187,6 +187,7 @@ class Tagger(ABC):
             (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
             from model.card import render_card  # the card reads config.json's shape only
             (tmp / "README.md").write_text(render_card(meta), encoding="utf-8")
+            tmp.chmod(0o755)  # mkdtemp makes it owner-only; a model folder is meant to be shared
             if path.exists():
                 old = path.with_name(f".{path.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
