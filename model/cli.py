@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from model.errors import GovtagError
+from govtag.errors import GovtagError
 
 app = typer.Typer(help="Tag sentences of Chinese government work reports with a work area and types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -59,8 +59,8 @@ def train(
 
     Example: govtag train --config configs/baseline.yaml --train ../shared/data/annotated/sentences.jsonl
     """
-    from model.config import load_config
-    from model.train import train as run_train
+    from govtag.config import load_config
+    from govtag.train import train as run_train
 
     cfg = load_config(config, {"train": train_files, "dev": dev, "public": public, "output": output,
                                "resume": resume})
@@ -73,13 +73,13 @@ def evaluate(
     model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")],
     data: Annotated[list[Path], typer.Option(help="Labelled JSONL file(s) to score.")],
     report: Annotated[Optional[Path], typer.Option(help="Folder for metrics.json, report.md, confusion.png, errors.csv.")] = None,
-    split: Annotated[Optional[str], typer.Option(help="Score only records with this split value, e.g. dev.")] = None,
+    split: Annotated[Optional[str], typer.Option(help="Score only records with this split value: train, dev or test.")] = None,
 ) -> None:
     """Score a model on labelled sentences and print the summary.
 
     Example: govtag evaluate --model models/default --data data/corpus/corpus.jsonl --split dev --report out/eval
     """
-    from model.evaluate import evaluate as run_evaluate, format_summary
+    from govtag.evaluate import evaluate as run_evaluate, format_summary
 
     typer.echo(format_summary(run_evaluate(model, data, report, split)))
     if report:
@@ -97,7 +97,7 @@ def tag(
 
     Example: govtag tag data/reports/pingyang-keji-2022.txt --model models/default -o out/pingyang.csv
     """
-    from model.tag import tag as run_tag
+    from govtag.tag import tag as run_tag
 
     rows = run_tag(inputs, model, output)
     if output:
@@ -113,7 +113,7 @@ def segment(
 
     Example: govtag segment data/reports/pingyang-keji-2022.txt
     """
-    from model.segment import segment_file
+    from govtag.segment import segment_file
 
     for s in segment_file(file):
         typer.echo(json.dumps(s.to_dict(), ensure_ascii=False))
@@ -128,7 +128,7 @@ def data_stats(
 
     Example: govtag data stats data/seed.jsonl data/corpus/corpus.jsonl
     """
-    from model.data import format_stats
+    from govtag.data import format_stats
 
     typer.echo(format_stats(files))
 
@@ -143,7 +143,7 @@ def base_build(
 
     Example: govtag base build --out models/e5-small-zh
     """
-    from model.base_encoder import build_base_encoder
+    from govtag.base_encoder import build_base_encoder
 
     path = build_base_encoder(out, prune=prune, progress=lambda s: typer.echo(s, err=True))
     typer.echo(str(path))

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from model.errors import GovtagError
-from model.schema import ROOT
+from govtag.errors import GovtagError
 
 PUBLIC_DATA_ENV = "GOVTAG_PUBLIC_DATA"
 
@@ -113,17 +112,13 @@ def build_section(cls: type, raw: object, path: str):
 
 
 def resolve_path(value: str) -> Path:
-    """A data path as the user means it: absolute, relative to the working directory, or failing
-    that relative to the project root (so configs work from any directory).
+    """A data path as the user means it: ``~`` expanded, relative paths read from the working directory.
 
     Example:
-        >>> resolve_path("data/seed.jsonl").name
-        'seed.jsonl'
+        >>> resolve_path("~/reports/seed.jsonl").is_absolute()
+        True
     """
-    p = Path(os.path.expanduser(value))
-    if p.is_absolute() or p.exists():
-        return p
-    return ROOT / p if (ROOT / p).exists() else p
+    return Path(os.path.expanduser(value))
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> Config:
@@ -142,7 +137,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
         >>> load_config("configs/baseline.yaml").backend
         'tfidf'
     """
-    from model.backends import get_backend
+    from govtag.backends import get_backend
 
     path = Path(path)
     if not path.is_file():

@@ -1,7 +1,8 @@
 """Annotated sentences: load and validate JSONL records, split them, and count them.
 
 A record is one JSON object per line with ``id, doc, section, text, area, types`` and optionally
-``split`` (train/dev); extra fields are kept but ignored. Loading stops at the first bad record
+``split`` (train, dev or test: test records are held out, never trained on nor used for model
+selection); extra fields are kept but ignored. Loading stops at the first bad record
 with ``file:line: problem``.
 """
 
@@ -12,11 +13,12 @@ import json
 import re
 from pathlib import Path
 
-from model.errors import GovtagError
-from model.schema import Schema
+from govtag.errors import GovtagError
+from govtag.schema import Schema
 
 REQUIRED = ("id", "doc", "section", "text", "area", "types")
-SPLITS = ("train", "dev")
+SPLITS = ("train", "dev", "test")
+_SAME = ("text", "area", "types")  # an id repeated across files with these equal is one record
 
 
 def _check(rec: object, where: str, schema: Schema) -> dict:
@@ -46,23 +48,27 @@ def _check(rec: object, where: str, schema: Schema) -> dict:
     if len(set(types)) != len(types):
         raise GovtagError(f"{where}: type listed twice in {types!r}")
     if "split" in rec and rec["split"] not in SPLITS:
-        raise GovtagError(f"{where}: unknown split {rec['split']!r}; expected train or dev (or no split field)")
+        raise GovtagError(f"{where}: unknown split {rec['split']!r}; expected train, dev or test (or no split field)")
     return rec
 
 
-def load_records(paths: str | Path | list, schema: Schema) -> list[dict]:
+def load_records(paths: str | Path | list, schema: Schema, note=None) -> list[dict]:
     """Load and validate annotated sentences from one or more JSONL files.
+
+    A record whose id, text and labels equal one already read from another file (the public set
+    repeats the seed sentences) is taken once; a same id with other content is an error naming both.
 
     Args:
         paths: a JSONL file or a list of them.
         schema: the label schema the areas and types must belong to.
+        note: called with one line when repeated records were taken once (None: silent).
 
     Returns:
         The records in file order, each a dict with at least ``id, doc, section, text, area, types``.
 
     Raises:
         GovtagError: at the first bad record, naming ``file:line`` and the problem; also for a missing,
-        empty or binary file and for an id seen twice.
+        empty or binary file and for an id seen twice with different content (or twice in one file).
 
     Example:
         >>> recs = load_records("data/seed.jsonl", load_schema())
@@ -72,7 +78,8 @@ def load_records(paths: str | Path | list, schema: Schema) -> list[dict]:
     if isinstance(paths, (str, Path)):
         paths = [paths]
     records: list[dict] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, Path, dict]] = {}
+    repeated = 0
     for path in map(Path, paths):
         if path.is_dir():
             raise GovtagError(f"{path}: is a folder; expected a JSONL file of annotated sentences")
@@ -88,7 +95,8 @@ def load_records(paths: str | Path | list, schema: Schema) -> list[dict]:
             line = raw[: exc.start].count(b"\n") + 1
             raise GovtagError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
         count = 0
-        for lineno, line in enumerate(text.splitlines(), 1):
+        # JSONL lines end at "\n" only: U+2028, U+2029 and U+0085 may stand raw inside a JSON string
+        for lineno, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
@@ -97,18 +105,28 @@ def load_records(paths: str | Path | list, schema: Schema) -> list[dict]:
             except json.JSONDecodeError as exc:
                 raise GovtagError(f"{where}: bad JSON ({exc.msg} at column {exc.colno})") from None
             rec = _check(rec, where, schema)
-            if rec["id"] in seen:
-                raise GovtagError(f"{where}: duplicate id {rec['id']!r} (first seen at {seen[rec['id']]})")
-            seen[rec["id"]] = where
-            records.append(rec)
             count += 1
+            if rec["id"] in seen:
+                first, first_path, first_rec = seen[rec["id"]]
+                same = all(rec[k] == first_rec[k] for k in _SAME)
+                if first_path != path and same:
+                    repeated += 1
+                    continue
+                what = "repeated in one file" if same else "with different content"
+                raise GovtagError(f"{where}: duplicate id {rec['id']!r} {what} (first seen at {first}); "
+                                  "give each sentence one id")
+            seen[rec["id"]] = (where, path, rec)
+            records.append(rec)
         if count == 0:
             raise GovtagError(f"{path}: no records; expected one JSON object per line")
+    if repeated and note:
+        note(f"{repeated} record(s) repeated in another file with the same id, text and labels were taken once")
     return records
 
 
 def split_records(records: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Split records by their ``split`` field; records without one go to train.
+    """Split records by their ``split`` field; records without one go to train, ``test`` records to
+    neither (a held-out set is only ever scored, with ``govtag evaluate --split test``).
 
     Returns:
         ``(train, dev)``.
@@ -186,8 +204,8 @@ def format_stats(paths: list) -> str:
         >>> print(format_stats(["data/seed.jsonl"]).splitlines()[0])
         87 sentences in 1 reports
     """
-    from model.io import pad
-    from model.schema import load_schema
+    from govtag.io import pad
+    from govtag.schema import load_schema
 
     schema = load_schema()
     s = stats(load_records(list(paths), schema), schema)

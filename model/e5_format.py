@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import GovtagError
+from govtag.errors import GovtagError
 
 MAGIC = b"E5S1"
 VERSION = 1

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from model.calibrate import expected_calibration_error, reliability
-from model.errors import GovtagError
-from model.io import atomic_write, pad
-from model.schema import Schema
+from govtag.calibrate import expected_calibration_error, reliability
+from govtag.errors import GovtagError
+from govtag.io import atomic_write, pad
+from govtag.schema import Schema
 
 
 def compute_metrics(gold: list[dict], pred: list[dict], schema: Schema) -> dict:
@@ -163,8 +163,8 @@ def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Pa
         >>> evaluate("models/default", ["data/corpus/corpus.jsonl"], split="dev")["area"]["macro_f1"] > 0.5
         True
     """
-    from model.backends import load_model
-    from model.data import load_records, with_previous
+    from govtag.backends import load_model
+    from govtag.data import load_records, with_previous
 
     tagger = load_model(model_dir)
     records = with_previous(load_records(list(data), tagger.schema))

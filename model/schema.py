@@ -1,16 +1,17 @@
-"""The label schema: which areas and types exist, loaded from `configs/schema.yaml` and checked."""
+"""The label schema: which areas and types exist, loaded from the packaged `schema.yaml` and checked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from model.errors import GovtagError
+from govtag.errors import GovtagError
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = ROOT / "configs" / "schema.yaml"
+# Shipped inside the package (not read from a checkout), so an installed wheel knows its labels.
+DEFAULT_SCHEMA = resources.files("govtag") / "schema.yaml"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def schema_from_dict(raw: object, where: str) -> Schema:
         The checked `Schema`.
 
     Example:
-        >>> s = schema_from_dict(yaml.safe_load(open(DEFAULT_SCHEMA, encoding="utf-8")), "schema.yaml")
+        >>> s = schema_from_dict(yaml.safe_load(DEFAULT_SCHEMA.read_text(encoding="utf-8")), "schema.yaml")
         >>> "乡村振兴" in s.areas
         True
     """
@@ -95,11 +96,11 @@ def schema_from_dict(raw: object, where: str) -> Schema:
                   types=labels["types"], raw=raw)
 
 
-def load_schema(path: str | Path = DEFAULT_SCHEMA) -> Schema:
+def load_schema(path: str | Path | None = None) -> Schema:
     """Read and validate a schema YAML file.
 
     Args:
-        path: the schema file; defaults to the project's `configs/schema.yaml`.
+        path: the schema file; defaults to the schema shipped with govtag (``govtag/schema.yaml``).
 
     Returns:
         The checked `Schema`.
@@ -108,11 +109,11 @@ def load_schema(path: str | Path = DEFAULT_SCHEMA) -> Schema:
         >>> load_schema().areas[0]
         '平台'
     """
-    path = Path(path)
+    path = DEFAULT_SCHEMA if path is None else Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise GovtagError(f"{path}: schema file not found; expected a YAML file like configs/schema.yaml") from None
+        raise GovtagError(f"{path}: schema file not found; expected a YAML file like govtag's own schema.yaml") from None
     except UnicodeDecodeError:
         raise GovtagError(f"{path}: schema file is not UTF-8 text") from None
     try:

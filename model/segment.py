@@ -17,7 +17,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.errors import GovtagError
+from govtag.errors import GovtagError
 
 SUPPORTED = (".txt", ".docx")
 TERMINATORS = "。！？!?"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from model.data import with_previous
-from model.errors import GovtagError
-from model.io import atomic_write
+from govtag.data import with_previous
+from govtag.errors import GovtagError
+from govtag.io import atomic_write
 
 SUFFIXES = (".txt", ".docx")
 
@@ -59,7 +59,7 @@ def tag_files(files: list[Path], tagger, batch_size: int = 64) -> list[dict]:
         >>> rows[5]["text"][:8], rows[5]["area"]
         ('全年全县规上工', '主体')
     """
-    from model.segment import segment_file
+    from govtag.segment import segment_file
 
     rows: list[dict] = []
     for path in tqdm(files, desc="tagging", unit="report", disable=len(files) < 2, file=sys.stderr):
@@ -121,7 +121,7 @@ def tag(inputs: list[str], model_dir: str | Path, out: str | Path | None = None)
         >>> tag(["data/reports/pingyang-keji-2022.txt"], "models/default", "out/pingyang.csv")[0]["area"]
         '其他'
     """
-    from model.backends import load_model
+    from govtag.backends import load_model
 
     if out is not None and Path(out).suffix.lower() not in (".jsonl", ".csv"):
         raise GovtagError(f"{out}: unknown output format; use a .jsonl or .csv file name")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from model.config import Config, resolve_path
-from model.data import load_records, split_records, with_previous
-from model.errors import GovtagError
-from model.evaluate import compute_metrics, format_summary
-from model.schema import Schema, load_schema
+from govtag.config import Config, resolve_path
+from govtag.data import load_records, split_records, with_previous
+from govtag.errors import GovtagError
+from govtag.evaluate import compute_metrics, format_summary
+from govtag.schema import Schema, load_schema
 
 
 def _files(paths: list[str]) -> list[Path]:
@@ -27,7 +27,7 @@ def _files(paths: list[str]) -> list[Path]:
     return out
 
 
-def load_training_data(cfg: Config, schema: Schema) -> tuple[list[dict], list[dict], dict]:
+def load_training_data(cfg: Config, schema: Schema, note=None) -> tuple[list[dict], list[dict], dict]:
     """Gather train and dev records as the config says.
 
     Train files and the public file are split by each record's ``split`` field (none → train); every
@@ -43,10 +43,10 @@ def load_training_data(cfg: Config, schema: Schema) -> tuple[list[dict], list[di
     """
     train_files = _files(cfg.data.train) + (_files([cfg.data.public]) if cfg.data.public else [])
     dev_files = _files(cfg.data.dev)
-    records = load_records(train_files, schema)
+    records = load_records(train_files, schema, note)
     train, dev = split_records(records)
     if dev_files:
-        extra = load_records(dev_files, schema)
+        extra = load_records(dev_files, schema, note)
         clash = {r["id"] for r in extra} & {r["id"] for r in records}
         if clash:
             raise GovtagError(f"id {sorted(clash)[0]!r} is in both a training and a dev file; "
@@ -60,6 +60,7 @@ def load_training_data(cfg: Config, schema: Schema) -> tuple[list[dict], list[di
         digest.update(f.read_bytes())
     info = {"train_files": [str(f) for f in train_files], "dev_files": [str(f) for f in dev_files],
             "train_sentences": len(train), "dev_sentences": len(dev),
+            "test_sentences_held_out": sum(r.get("split") == "test" for r in records),
             "sha256": digest.hexdigest()[:16]}
     return with_previous(train), with_previous(dev), info
 
@@ -79,7 +80,7 @@ def train(cfg: Config, progress=print) -> dict:
     """Fit the configured backend, score it on dev, and save the model directory.
 
     Args:
-        cfg: the resolved config (`model.config.load_config`).
+        cfg: the resolved config (`govtag.config.load_config`).
         progress: where status lines go.
 
     Returns:
@@ -89,11 +90,11 @@ def train(cfg: Config, progress=print) -> dict:
         >>> train(load_config("configs/baseline.yaml"))["output"]
         'models/baseline'
     """
-    from model.backends import get_backend
+    from govtag.backends import get_backend
 
     start = time.perf_counter()
     schema = load_schema()
-    train_recs, dev_recs, info = load_training_data(cfg, schema)
+    train_recs, dev_recs, info = load_training_data(cfg, schema, progress)
     progress(f"training {cfg.backend} on {info['train_sentences']} sentences "
              f"(dev {info['dev_sentences']}) from {', '.join(info['train_files'])}")
     seed_everything(cfg.seed)

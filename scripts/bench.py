@@ -27,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 
 def report_sentences(limit: int) -> list[str]:
@@ -36,7 +35,7 @@ def report_sentences(limit: int) -> list[str]:
     Example:
         >>> report_sentences(1)   # e.g. ['县政府部门工作总结范文推选3篇']
     """
-    from model.base_encoder import bundled_report_texts
+    from govtag.base_encoder import bundled_report_texts
 
     seen: dict[str, None] = {}
     for text in bundled_report_texts():
@@ -108,7 +107,7 @@ def bench_encoder(args: argparse.Namespace) -> dict:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from model.base_encoder import build_base_encoder
+    from govtag.base_encoder import build_base_encoder
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

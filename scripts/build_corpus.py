@@ -21,10 +21,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from model.schema import load_schema  # noqa: E402
-from model.segment import segment_file  # noqa: E402
+from govtag.schema import load_schema  # noqa: E402
+from govtag.segment import segment_file  # noqa: E402
 
 CORPUS = ROOT / "data" / "corpus"
 AUTHORING = CORPUS / "authoring"

@@ -25,21 +25,20 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.backends import get_backend  # noqa: E402
-from model.config import load_config, resolve_path  # noqa: E402
-from model.data import load_records, split_records, with_previous  # noqa: E402
-from model.errors import GovtagError  # noqa: E402
-from model.evaluate import compute_metrics  # noqa: E402
-from model.schema import load_schema  # noqa: E402
+from govtag.backends import get_backend  # noqa: E402
+from govtag.config import load_config, resolve_path  # noqa: E402
+from govtag.data import load_records, split_records, with_previous  # noqa: E402
+from govtag.errors import GovtagError  # noqa: E402
+from govtag.evaluate import compute_metrics  # noqa: E402
+from govtag.schema import load_schema  # noqa: E402
 
 METRICS = ("area_macro_f1", "types_micro_f1", "exact_match")
 TARGETS = {"area_macro_f1": 0.05, "types_micro_f1": 0.02}  # transformer minus TF-IDF, at least
 
 
 def scores(gold: list[dict], pred: list[dict], schema) -> dict:
-    """The three headline numbers (sklearn.metrics via `model.evaluate.compute_metrics`)."""
+    """The three headline numbers (sklearn.metrics via `govtag.evaluate.compute_metrics`)."""
     m = compute_metrics(gold, pred, schema)
     return {"area_macro_f1": m["area"]["macro_f1"], "types_micro_f1": m["types"]["micro_f1"],
             "exact_match": m["exact_match"]}

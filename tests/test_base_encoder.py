@@ -20,13 +20,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from model import base_encoder
-from model.base_encoder import (
+from govtag import base_encoder
+from govtag.base_encoder import (
     CARD_FILE, E5Source, build_base_encoder, build_tokenizer, default_encoder_dir, ensure_base_encoder,
     locate_e5_bin, resolve_encoder,
 )
-from model.e5_format import compile_charsmap, read_e5_file
-from model.errors import GovtagError
+from govtag.e5_format import compile_charsmap, read_e5_file
+from govtag.errors import GovtagError
 
 # Government-report sentences and hand-written paraphrases (none of them is in data/, so they are held out
 # from the pruning corpus too).

@@ -5,12 +5,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import model.config
-import model.evaluate
-import model.tag
-import model.train
-from model.cli import app
-from model.schema import ROOT
+import govtag.config
+import govtag.evaluate
+import govtag.tag
+import govtag.train
+from govtag.cli import app
+from tests.conftest import ROOT
 from tests.conftest import write_jsonl
 
 runner = CliRunner()
@@ -38,7 +38,7 @@ def test_every_command_has_help_with_an_example():
 
 def test_train_passes_overrides_to_the_library(monkeypatch, tmp_path):
     seen = {}
-    monkeypatch.setattr(model.train, "train", lambda cfg, progress: seen.setdefault("cfg", cfg))
+    monkeypatch.setattr(govtag.train, "train", lambda cfg, progress: seen.setdefault("cfg", cfg))
     result = run("train", "--config", ROOT / "configs/baseline.yaml", "--train", "a.jsonl", "--train", "b.jsonl",
                  "--dev", "d.jsonl", "--output", tmp_path / "m")
     assert result.exit_code == 0, result.output
@@ -51,12 +51,12 @@ def test_evaluate_and_tag_pass_arguments(monkeypatch, tmp_path):
     seen = {}
     fake_metrics = {"n": 0, "area": {"accuracy": 0.0, "macro_f1": 0.0, "per_class": {}},
                     "types": {"micro_f1": 0.0, "macro_f1": 0.0, "per_type": {}}, "exact_match": 0.0}
-    monkeypatch.setattr(model.evaluate, "evaluate",
+    monkeypatch.setattr(govtag.evaluate, "evaluate",
                         lambda *a: seen.setdefault("evaluate", a) and fake_metrics)
     result = run("evaluate", "--model", "m", "--data", "x.jsonl", "--split", "dev", "--report", tmp_path)
     assert result.exit_code == 0, result.output
     assert [str(x) for x in seen["evaluate"][0:1]] == ["m"] and seen["evaluate"][3] == "dev"
-    monkeypatch.setattr(model.tag, "tag", lambda inputs, m, out: seen.setdefault("tag", (inputs, str(m), str(out))) and [])
+    monkeypatch.setattr(govtag.tag, "tag", lambda inputs, m, out: seen.setdefault("tag", (inputs, str(m), str(out))) and [])
     assert run("tag", "a.txt", "dir/", "--model", "m", "-o", "o.csv").exit_code == 0
     assert seen["tag"] == (["a.txt", "dir/"], "m", "o.csv")
 

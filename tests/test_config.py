@@ -2,9 +2,9 @@
 
 import pytest
 
-from model.config import load_config
-from model.errors import GovtagError
-from model.schema import ROOT
+from govtag.config import load_config
+from govtag.errors import GovtagError
+from tests.conftest import ROOT
 
 
 def write(tmp_path, text):

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from model.data import load_records
-from model.schema import ROOT
-from model.segment import segment_file
+from govtag.data import load_records
+from tests.conftest import ROOT
+from govtag.segment import segment_file
 
 CORPUS = ROOT / "data" / "corpus"
 

@@ -4,17 +4,17 @@ import json
 
 import pytest
 
-from model.data import load_records, split_records, stats, with_previous
-from model.errors import GovtagError
-from model.schema import DEFAULT_SCHEMA, load_schema, schema_from_dict
-from tests.conftest import PUBLIC, needs_shared, write_jsonl
+from govtag.data import load_records, split_records, stats, with_previous
+from govtag.errors import GovtagError
+from govtag.schema import load_schema, schema_from_dict
+from tests.conftest import PUBLIC, ROOT, needs_shared, write_jsonl
 
 GOOD = {"id": "a-1", "doc": "某县科技局2022年工作总结", "section": ["一、2022年工作总结"],
         "text": "新增高新技术企业35家。", "area": "主体", "types": ["achievement", "metric"]}
 
 
 def test_schema_matches_the_guide(schema):
-    guide = (DEFAULT_SCHEMA.parent.parent / "docs" / "labels.md").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "labels.md").read_text(encoding="utf-8")
     assert schema.areas == ("平台", "主体", "人才", "乡村振兴", "党建", "其他")
     assert schema.types == ("achievement", "plan", "metric")
     for label in schema.areas + schema.types:
@@ -32,8 +32,10 @@ def test_bundled_seed_loads(seed_records, schema):
     ({"types": ["plans"]}, ":2: unknown type 'plans'; expected any of achievement, plan, metric"),
     ({"text": "  "}, ":2: empty text"),
     ({"section": "一、总结"}, ":2: 'section' must be a list"),
-    ({"split": "test"}, ":2: unknown split 'test'"),
-    ({"id": "a-1"}, ":2: duplicate id 'a-1'"),
+    ({"split": "holdout"}, ":2: unknown split 'holdout'; expected train, dev or test"),
+    ({"id": "a-1"}, ":2: duplicate id 'a-1' with different content (first seen at"),
+    ({"id": "a-1", "text": "新增高新技术企业35家。", "area": "主体", "types": ["achievement", "metric"]},
+     ":2: duplicate id 'a-1' repeated in one file"),
 ])
 def test_bad_record_names_file_line_and_problem(tmp_path, schema, change, message):
     bad = {**GOOD, "id": "a-2", **change}
@@ -67,12 +69,33 @@ def test_bad_files(tmp_path, schema, content, message):
         load_records(tmp_path / "nope.jsonl", schema)
 
 
+def test_identical_records_from_two_files_are_taken_once(tmp_path, schema):
+    seed = write_jsonl(tmp_path / "seed.jsonl", [GOOD])
+    public = write_jsonl(tmp_path / "public.jsonl", [{**GOOD, "split": "train"}, {**GOOD, "id": "p-1"}])
+    notes = []
+    recs = load_records([seed, public], schema, note=notes.append)
+    assert [r["id"] for r in recs] == ["a-1", "p-1"]
+    assert notes == ["1 record(s) repeated in another file with the same id, text and labels were taken once"]
+    clash = write_jsonl(tmp_path / "clash.jsonl", [{**GOOD, "area": "人才"}])
+    with pytest.raises(GovtagError) as exc:
+        load_records([seed, clash], schema)
+    assert f"{clash}:1: duplicate id 'a-1' with different content (first seen at {seed}:1)" in str(exc.value)
+
+
+def test_raw_unicode_line_separators_inside_a_string_are_text(tmp_path, schema):
+    recs = [{**GOOD, "id": f"u-{i}", "text": f"新增{ch}高企35家。"} for i, ch in enumerate("\u2028\u2029\x85")]
+    path = tmp_path / "u.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    assert [r["text"] for r in load_records(path, schema)] == [r["text"] for r in recs]
+
+
 def test_split_and_previous_sentence():
     recs = [{"id": "d-1", "doc": "d", "text": "一、2022年工作总结"}, {"id": "d-2", "doc": "d", "text": "新增高企。", "split": "dev"},
-            {"id": "d-7", "doc": "d", "text": "隔了几句。"}, {"id": "e-8", "doc": "e", "text": "另一份。"}]
+            {"id": "d-7", "doc": "d", "text": "隔了几句。"}, {"id": "e-8", "doc": "e", "text": "另一份。"},
+            {"id": "t-1", "doc": "t", "text": "留作测试。", "split": "test"}]
     train, dev = split_records(recs)
     assert [r["id"] for r in train] == ["d-1", "d-7", "e-8"] and [r["id"] for r in dev] == ["d-2"]
-    assert [r["prev"] for r in with_previous(recs)] == ["", "一、2022年工作总结", "", ""]
+    assert [r["prev"] for r in with_previous(recs)] == ["", "一、2022年工作总结", "", "", ""]
 
 
 @pytest.mark.parametrize("mutate, message", [

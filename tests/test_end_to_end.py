@@ -6,9 +6,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.schema import ROOT
-from model.segment import segment_file
+from govtag.cli import app
+from tests.conftest import ROOT
+from govtag.segment import segment_file
 
 COUNTY = ROOT / "data" / "reports" / "pingyang-keji-2022.txt"
 CORPUS = ROOT / "data" / "corpus" / "corpus.jsonl"

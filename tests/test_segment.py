@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.errors import GovtagError
-from model.segment import (Sentence, detect_title, normalise, read_document, segment_file,
+from govtag.errors import GovtagError
+from govtag.segment import (Sentence, detect_title, normalise, read_document, segment_file,
                            segment_text)
 
 ROOT = Path(__file__).resolve().parents[1]

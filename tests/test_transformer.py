@@ -16,11 +16,11 @@ import pytest
 import torch
 import yaml
 
-from model.backends import load_model
-from model.backends.transformer import TransformerParams, TransformerTagger, class_weights
-from model.errors import GovtagError
-from model.network import TwoHeadConfig, TwoHeadModel
-from model.schema import ROOT
+from govtag.backends import load_model
+from govtag.backends.transformer import TransformerParams, TransformerTagger, class_weights
+from govtag.errors import GovtagError
+from govtag.network import TwoHeadConfig, TwoHeadModel
+from tests.conftest import ROOT
 
 torch.set_num_threads(2)
 
@@ -97,7 +97,7 @@ def test_default_params_pass_and_bad_values_are_named():
 
 
 def test_default_config_loads_and_every_param_is_commented():
-    from model.config import load_config
+    from govtag.config import load_config
 
     path = ROOT / "configs" / "default.yaml"
     cfg = load_config(path)
@@ -245,7 +245,7 @@ def test_tfidf_mix_survives_save_and_load(tiny_encoder, few, tmp_path):
 
 # --- interrupt and resume -----------------------------------------------------------------------
 def test_ctrl_c_leaves_a_checkpoint_and_resume_finishes(tiny_encoder, few, tmp_path, monkeypatch):
-    from model.backends import transformer as tr
+    from govtag.backends import transformer as tr
 
     ckpt = tmp_path / "ck"
     params = tiny_params(tiny_encoder, epochs=3, checkpoint_dir=str(ckpt))
@@ -276,7 +276,7 @@ def test_ctrl_c_leaves_a_checkpoint_and_resume_finishes(tiny_encoder, few, tmp_p
 # --- the real encoder ---------------------------------------------------------------------------
 @pytest.mark.slow
 def test_default_encoder_trains_briefly_and_tags_the_seed_report(seed_records, tmp_path):
-    from model.tag import tag
+    from govtag.tag import tag
 
     train = [r for r in seed_records][:48]
     params = TransformerParams(epochs=1, batch_size=16, max_length=48, checkpoint_dir=str(tmp_path / "ck"))

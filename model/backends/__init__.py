@@ -10,13 +10,13 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from model.backends.base import FORMAT_VERSION, Tagger
-from model.errors import GovtagError
-from model.schema import Schema, load_schema, schema_from_dict
+from govtag.backends.base import FORMAT_VERSION, Tagger
+from govtag.errors import GovtagError
+from govtag.schema import Schema, load_schema, schema_from_dict
 
 BACKENDS = {
-    "tfidf": "model.backends.tfidf:TfidfTagger",
-    "transformer": "model.backends.transformer:TransformerTagger",
+    "tfidf": "govtag.backends.tfidf:TfidfTagger",
+    "transformer": "govtag.backends.transformer:TransformerTagger",
 }
 
 
@@ -38,7 +38,7 @@ def load_model(path: str | Path, schema: Schema | None = None) -> Tagger:
 
     Args:
         path: the directory `Tagger.save` wrote.
-        schema: the schema the caller works with; defaults to ``configs/schema.yaml``. A model trained
+        schema: the schema the caller works with; defaults to the schema shipped with govtag. A model trained
             under different labels is refused.
 
     Returns:

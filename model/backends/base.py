@@ -21,10 +21,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from model import __version__
-from model.calibrate import expected_calibration_error, fit_temperature, softmax, tune_thresholds
-from model.errors import GovtagError
-from model.schema import Schema, load_schema
+from govtag import __version__
+from govtag.calibrate import expected_calibration_error, fit_temperature, softmax, tune_thresholds
+from govtag.errors import GovtagError
+from govtag.schema import Schema, load_schema
 
 FORMAT_VERSION = 1
 REVIEW_AREA_SCORE = 0.6  # a calibrated area score below this asks for a human look
@@ -39,7 +39,7 @@ class Tagger(ABC):
 
     Args:
         params: the backend's hyperparameters (an instance of its ``Params`` dataclass).
-        schema: the label schema; defaults to ``configs/schema.yaml``.
+        schema: the label schema; defaults to the schema shipped with govtag.
         seed: random seed for everything the backend draws.
 
     Example:
@@ -116,7 +116,7 @@ class Tagger(ABC):
     def _check_fitted(self) -> None:
         if not hasattr(self, "area_labels_"):
             raise GovtagError(f"this {type(self).__name__} is not fitted yet; call fit(train, dev) "
-                              "or load a trained model directory with model.backends.load_model(path)")
+                              "or load a trained model directory with govtag.backends.load_model(path)")
 
     def predict_proba(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated area probabilities ``[n, A]`` and type probabilities ``[n, T]``, schema order.
@@ -185,7 +185,7 @@ class Tagger(ABC):
                 "metrics": metrics or {}, "data": data or {}, "config": config or {},
             }
             (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-            from model.card import render_card  # the card reads config.json's shape only
+            from govtag.card import render_card  # the card reads config.json's shape only
             (tmp / "README.md").write_text(render_card(meta), encoding="utf-8")
             tmp.chmod(0o755)  # mkdtemp makes it owner-only; a model folder is meant to be shared
             if path.exists():

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from model.backends.base import Tagger
+from govtag.backends.base import Tagger
 
 CONTEXT_PARTS = ("doc", "section", "prev")
 

@@ -1,4 +1,4 @@
-"""The transformer backend: a fine-tuned encoder with an area head and a types head (`model.network`).
+"""The transformer backend: a fine-tuned encoder with an area head and a types head (`govtag.network`).
 
 Input is the sentence as the first segment and its context (section path, report title, optionally the
 previous sentence, in the configured order) as the second; the context is truncated first. Training
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.backends.base import Tagger
-from model.backends.tfidf import TfidfParams, TfidfTagger, context_part
-from model.errors import GovtagError
+from govtag.backends.base import Tagger
+from govtag.backends.tfidf import TfidfParams, TfidfTagger, context_part
+from govtag.errors import GovtagError
 
 CONTEXT_PARTS = ("doc", "section", "prev")
 CLASS_WEIGHTS = ("none", "sqrt_inv", "inv")
@@ -202,8 +202,8 @@ class TransformerTagger(Tagger):
         from transformers import EarlyStoppingCallback, TrainingArguments
         from transformers.trainer_utils import get_last_checkpoint
 
-        from model.base_encoder import resolve_encoder
-        from model.network import TwoHeadModel
+        from govtag.base_encoder import resolve_encoder
+        from govtag.network import TwoHeadModel
 
         p = self.params
         if p.threads:
@@ -300,7 +300,7 @@ class TransformerTagger(Tagger):
                 types[idx] = torch.sigmoid(out.type_logits).double().cpu().numpy()
         w = self.params.tfidf_weight
         if w > 0:
-            from model.calibrate import softmax
+            from govtag.calibrate import softmax
 
             t_area, t_types = self.tfidf_._scores(records)
             area = np.log((1 - w) * softmax(area) + w * softmax(t_area) + 1e-12)
@@ -318,7 +318,7 @@ class TransformerTagger(Tagger):
         (directory / "training_log.json").write_text(json.dumps(log, ensure_ascii=False, indent=2), encoding="utf-8")
 
     def _load_weights(self, directory: Path) -> None:
-        from model.network import TwoHeadModel
+        from govtag.network import TwoHeadModel
 
         needed = list(NEEDED) + (["tfidf/weights.npz", "tfidf/vectorizers.json"] if self.params.tfidf_weight > 0 else [])
         for name in needed:
