@@ -4,4 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/python -m pytest -q "$@"
+start=$(date +%s)
+status=0
+.venv/bin/python -m pytest -q "$@" || status=$?
+echo "test suite: $(( $(date +%s) - start )) s wall time (budget: 15 minutes on 2 cores)"
+exit $status
