@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from govtag.errors import GovtagError
+from govtag.io import os_error_message
 
 app = typer.Typer(help="Tag sentences of Chinese government work reports with a work area and types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -21,11 +23,21 @@ app.add_typer(data_app, name="data")
 app.add_typer(base_app, name="base")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every temporary file and folder is cleaned up on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def _user_errors(fn):
-    """Print a GovtagError (or an OS error such as a permission problem) as one line and exit 1."""
+    """Print a GovtagError (or an OS error such as a permission problem) as one line and exit 1;
+    on Ctrl-C or SIGTERM, clean up and exit 130 or 143."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return fn(*args, **kwargs)
         except GovtagError as exc:
@@ -36,11 +48,14 @@ def _user_errors(fn):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
         except OSError as exc:
-            typer.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            typer.echo(f"error: {os_error_message(exc)}", err=True)
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted; no output was left half-written", err=True)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            typer.echo(f"{'terminated' if terminated else 'interrupted'}; no output was left half-written", err=True)
+            raise typer.Exit(143 if terminated else 130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 
@@ -99,9 +114,13 @@ def tag(
     """
     from govtag.tag import tag as run_tag
 
-    rows = run_tag(inputs, model, output)
-    if output:
-        typer.echo(f"{len(rows)} sentences tagged, {sum(r['review'] for r in rows)} flagged for review → {output}", err=True)
+    summary = run_tag(inputs, model, output)
+    if summary.files:
+        typer.echo(summary.describe(output), err=True)
+    for problem in summary.bad:  # the good reports are written; each bad one is named once, at the end
+        typer.echo(f"error: {problem}", err=True)
+    if summary.bad:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from govtag.calibrate import expected_calibration_error, reliability
 from govtag.errors import GovtagError
-from govtag.io import atomic_write, pad
+from govtag.io import atomic_write, check_output_file, pad
 from govtag.schema import Schema
 
 
@@ -166,6 +166,8 @@ def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Pa
     from govtag.backends import load_model
     from govtag.data import load_records, with_previous
 
+    if report_dir is not None:  # refused before the model runs, not after the work
+        check_output_file(Path(report_dir) / "report.md")
     tagger = load_model(model_dir)
     records = with_previous(load_records(list(data), tagger.schema))
     if split is not None:

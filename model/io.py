@@ -1,10 +1,12 @@
 """Output for files and people: atomic writes of files and directories (no half-written output after
-an interrupt, permissions that follow the umask, nothing replaced that govtag did not write) and column
-padding that counts Chinese characters as two columns."""
+an interrupt, permissions that follow the umask, nothing replaced that govtag did not write), checks of
+an output path before the work starts, spreadsheet cells that cannot run as formulas, OS errors in
+words, and column padding that counts Chinese characters as two columns."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -13,6 +15,33 @@ from pathlib import Path
 from typing import Callable
 
 from govtag.errors import GovtagError
+
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"); tab and carriage
+# return too, since Excel strips them and then evaluates what follows.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_REASONS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+            errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on device",
+            errno.EDQUOT: "disk quota exceeded", errno.EFBIG: "file too large for the file system"}
+
+
+def os_error_message(exc: OSError, path: str | Path | None = None) -> str:
+    """One sentence for an OS error: the path, then the cause in plain words.
+
+    Args:
+        exc: the error.
+        path: the file to name when the error carries none (a failed ``write`` does not).
+
+    Returns:
+        ``PATH: cause`` (``permission denied``, ``no space left on device``…).
+
+    Example:
+        >>> os_error_message(PermissionError(13, "Permission denied", "out/乡村振兴.csv"))
+        'out/乡村振兴.csv: permission denied'
+    """
+    name = exc.filename if exc.filename is not None else path
+    reason = _REASONS.get(exc.errno) or (exc.strerror or str(exc)).lower()
+    return f"{name}: {reason}" if name is not None else reason
 
 
 def _umask() -> int:
@@ -30,6 +59,9 @@ def _follow_umask(path: str | Path, directory: bool = False) -> None:
 def atomic_write(path: str | Path, binary: bool = False, encoding: str = "utf-8", newline: str | None = None):
     """Open a temporary file next to ``path``; rename it onto ``path`` only if the block succeeds.
 
+    On any error or interrupt (Ctrl-C, or SIGTERM through the CLI's handler) the temporary file is
+    removed and ``path`` is left as it was. A full disk ends in one sentence naming ``path``.
+
     Args:
         path: the final file.
         binary: open in binary mode.
@@ -41,8 +73,11 @@ def atomic_write(path: str | Path, binary: bool = False, encoding: str = "utf-8"
         ...     f.write('{"text": "新增高企35家。"}\\n')
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # name the file the user asked for, not a hidden temporary one
+        raise GovtagError(f"{os_error_message(exc, path)}; choose another output path") from None
     try:
         mode = "wb" if binary else "w"
         kwargs = {} if binary else {"encoding": encoding, "newline": newline}
@@ -50,10 +85,50 @@ def atomic_write(path: str | Path, binary: bool = False, encoding: str = "utf-8"
             yield f
         _follow_umask(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            raise GovtagError(f"{os_error_message(exc, path)}; nothing was written: free some space "
+                              "or choose another output path") from None
         raise
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The closest existing ancestor of ``path``: where the missing folders would be created."""
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GovtagError(f"{path}: {parent} is a file, not a folder; "
+                          "choose another output path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise GovtagError(f"{path}: permission denied: cannot write in {parent}; choose another output path")
+    return parent
+
+
+def check_output_file(path: str | Path) -> Path:
+    """Refuse an output file that could not be written, before any work starts.
+
+    A folder, a path under a plain file, or a folder the user may not write in (the file's own or
+    the one where its missing parents would be created) ends in one sentence naming the path.
+    Nothing is created.
+
+    Args:
+        path: the file about to be written with `atomic_write`.
+
+    Returns:
+        ``path`` as a Path.
+
+    Example:
+        >>> check_output_file("out/乡村振兴.csv")
+        PosixPath('out/乡村振兴.csv')
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise GovtagError(f"{path}: is a folder; give a file name such as {path / 'tags.csv'}")
+    _nearest_folder(path)
+    return path
 
 
 def check_output_dir(path: str | Path, replaceable: Callable[[Path], bool]) -> Path:
@@ -82,11 +157,7 @@ def check_output_dir(path: str | Path, replaceable: Callable[[Path], bool]) -> P
         if any(path.iterdir()) and not replaceable(path):
             raise GovtagError(f"{path}: folder exists and is not one govtag wrote (its files would be "
                               "lost); choose a new or empty folder")
-    parent = path.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise GovtagError(f"{path}: permission denied: cannot write in {parent}; choose another output path")
+    _nearest_folder(path)
     return path
 
 
@@ -96,7 +167,8 @@ def atomic_directory(path: str | Path, replaceable: Callable[[Path], bool]):
 
     The old directory (checked with `check_output_dir` before and after the work) is swapped out only
     once the new one is complete; on any error or interrupt the temporary folder is removed and
-    ``path`` is left as it was. The folder's mode follows the umask, like one made by ``mkdir``.
+    ``path`` is left as it was. The folder and every file in it follow the umask, like ones made by
+    ``mkdir`` and ``open``.
 
     Args:
         path: the directory to create or replace.
@@ -114,7 +186,9 @@ def atomic_directory(path: str | Path, replaceable: Callable[[Path], bool]):
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
-        _follow_umask(tmp, directory=True)
+        # libraries write some files owner-only (safetensors does): the whole tree follows the umask
+        for entry in [tmp, *tmp.rglob("*")]:
+            _follow_umask(entry, directory=entry.is_dir())
         check_output_dir(path, replaceable)  # it may have changed while the work ran
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
@@ -125,6 +199,24 @@ def atomic_directory(path: str | Path, replaceable: Callable[[Path], bool]):
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def csv_safe(value):
+    """A spreadsheet cell that cannot run as a formula: text starting with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return gets a leading ``'`` (the OWASP rule); numbers and other values are
+    returned unchanged, so they stay numbers.
+
+    Args:
+        value: one cell (a sentence, a heading path, a file name, a score).
+
+    Returns:
+        The cell to write.
+
+    Example:
+        >>> csv_safe('=HYPERLINK("http://x","点")'), csv_safe("全年新增高企35家。"), csv_safe(-0.5)
+        ('\'=HYPERLINK("http://x","点")', '全年新增高企35家。', -0.5)
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def pad(text: str, width: int) -> str:

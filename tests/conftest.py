@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,34 @@ def _tiny_transformer(tmp_path_factory):
 
 
 BACKEND_FACTORIES["transformer"] = _tiny_transformer
+
+
+@pytest.fixture(scope="session")
+def tfidf_model(tmp_path_factory, seed_records):
+    """A saved TF-IDF model fitted on the seed report (a few seconds): for tests that tag reports."""
+    return _tfidf(tmp_path_factory).fit(seed_records).save(tmp_path_factory.mktemp("model") / "tfidf")
+
+
+class _FullDisk:
+    """A file object whose writes fail as on a full disk; leaving it closes the real file."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.real.close()
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Every file `govtag.io.atomic_write` opens fails to write with ENOSPC."""
+    import govtag.io
+
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(govtag.io.os, "fdopen", lambda *a, **k: _FullDisk(real_fdopen(*a, **k)))

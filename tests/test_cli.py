@@ -1,6 +1,8 @@
 """The CLI: what the library receives, and one clear line with exit 1 for every user error."""
 
+import errno
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +14,8 @@ import govtag.train
 from govtag.cli import app
 from tests.conftest import ROOT
 from tests.conftest import write_jsonl
+
+COUNTY = ROOT / "data/reports/pingyang-keji-2022.txt"
 
 runner = CliRunner()
 
@@ -56,7 +60,8 @@ def test_evaluate_and_tag_pass_arguments(monkeypatch, tmp_path):
     result = run("evaluate", "--model", "m", "--data", "x.jsonl", "--split", "dev", "--report", tmp_path)
     assert result.exit_code == 0, result.output
     assert [str(x) for x in seen["evaluate"][0:1]] == ["m"] and seen["evaluate"][3] == "dev"
-    monkeypatch.setattr(govtag.tag, "tag", lambda inputs, m, out: seen.setdefault("tag", (inputs, str(m), str(out))) and [])
+    monkeypatch.setattr(govtag.tag, "tag", lambda inputs, m, out: seen.setdefault("tag", (inputs, str(m), str(out)))
+                        and govtag.tag.TagSummary())
     assert run("tag", "a.txt", "dir/", "--model", "m", "-o", "o.csv").exit_code == 0
     assert seen["tag"] == (["a.txt", "dir/"], "m", "o.csv")
 
@@ -105,3 +110,41 @@ def test_tag_input_errors(tmp_path):
     one_error_line(run("tag", str(tmp_path / "*.txt"), "--model", tmp_path), "matches no .txt or .docx")
     one_error_line(run("tag", ROOT / "data/reports", "--model", tmp_path, "-o", tmp_path / "x.xlsx"),
                    "unknown output format")
+
+
+def test_output_paths_are_checked_before_the_model_is_loaded(tmp_path):
+    # the model directory does not exist: an error about it would mean the output was checked too late
+    (tmp_path / "plain.txt").write_text("用户的文件", encoding="utf-8")
+    (tmp_path / "tags.csv").mkdir()
+    for folder in (tmp_path, tmp_path / "tags.csv"):
+        one_error_line(run("tag", COUNTY, "--model", tmp_path / "nope", "-o", folder), f"{folder}: is a folder")
+    one_error_line(run("tag", COUNTY, "--model", tmp_path / "nope", "-o", tmp_path / "plain.txt" / "t.csv"),
+                   str(tmp_path / "plain.txt" / "t.csv"), "is a file, not a folder")
+    one_error_line(run("evaluate", "--model", tmp_path / "nope", "--data", ROOT / "data/seed.jsonl",
+                       "--report", tmp_path / "plain.txt"), str(tmp_path / "plain.txt"), "is a file, not a folder")
+    assert (tmp_path / "plain.txt").read_text(encoding="utf-8") == "用户的文件"
+
+
+def test_os_errors_are_one_sentence(monkeypatch):
+    monkeypatch.setattr(govtag.tag, "tag", lambda *a: (_ for _ in ()).throw(
+        PermissionError(errno.EACCES, "Permission denied", "out/乡村振兴.csv")))
+    one_error_line(run("tag", COUNTY, "-o", "out/乡村振兴.csv"), "error: out/乡村振兴.csv: permission denied")
+
+
+def test_full_disk_names_the_output_file(tfidf_model, tmp_path, full_disk):
+    out = tmp_path / "out" / "tags.csv"
+    one_error_line(run("tag", COUNTY, "--model", tfidf_model, "-o", out), f"{out}: no space left on device")
+    assert list(out.parent.iterdir()) == []
+
+
+def test_bad_reports_are_named_at_the_end_and_the_rest_tagged(tfidf_model, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(COUNTY, folder / "good.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    result = run("tag", folder, "--model", tfidf_model, "-o", tmp_path / "tags.jsonl")
+    assert result.exit_code == 1
+    summary, problem = result.stderr.splitlines()[-2:]
+    assert summary.startswith("86 sentences from 1 of 2 reports tagged") and summary.endswith(f"→ {tmp_path / 'tags.jsonl'}")
+    assert problem.startswith(f"error: {folder / 'empty.txt'}: ") and "empty" in problem
+    assert len((tmp_path / "tags.jsonl").read_text(encoding="utf-8").splitlines()) == 86

@@ -284,7 +284,7 @@ def test_default_encoder_trains_briefly_and_tags_the_seed_report(seed_records, t
     out = tagger.save(tmp_path / "model")
     assert json.loads((out / "network" / "config.json").read_text())["encoder_config"]["pad_token_id"] == 1
     report = ROOT / "data" / "reports"
-    rows = tag([str(report)], out)
-    assert len(rows) > 50
+    assert tag([str(report)], out, tmp_path / "tags.jsonl").sentences > 50
+    rows = [json.loads(x) for x in (tmp_path / "tags.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["area"] for r in rows} <= set(tagger.area_labels_)
     assert all(0 <= r["area_score"] <= 1 for r in rows)
