@@ -162,7 +162,7 @@ def base_build(
 
     Example: govtag base build --out models/e5-small-zh
     """
-    from govtag.base_encoder import build_base_encoder
+    from govtag.encoders import build_base_encoder
 
     path = build_base_encoder(out, prune=prune, progress=lambda s: typer.echo(s, err=True))
     typer.echo(str(path))

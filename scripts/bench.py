@@ -35,7 +35,7 @@ def report_sentences(limit: int) -> list[str]:
     Example:
         >>> report_sentences(1)   # e.g. ['县政府部门工作总结范文推选3篇']
     """
-    from govtag.base_encoder import bundled_report_texts
+    from pruning_corpus import bundled_report_texts  # scripts/ is on the path when run as a script
 
     seen: dict[str, None] = {}
     for text in bundled_report_texts():
@@ -107,7 +107,7 @@ def bench_encoder(args: argparse.Namespace) -> dict:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from govtag.base_encoder import build_base_encoder
+    from govtag.encoders import build_base_encoder
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -19,6 +19,16 @@ needs_shared = pytest.mark.skipif(not PUBLIC.exists(), reason="../shared/data (p
                                   "CI and developers' machines have it, a bare clone does not")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_govtag_home(tmp_path_factory):
+    """Point ``GOVTAG_HOME`` at a temporary folder for the whole session (subprocesses inherit it), so tests
+    never write to the user's home; the default encoder is built there at most once per session."""
+    with pytest.MonkeyPatch.context() as patch:
+        home = tmp_path_factory.mktemp("govtag-home")
+        patch.setenv("GOVTAG_HOME", str(home))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def schema():
     return load_schema()

