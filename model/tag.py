@@ -104,8 +104,9 @@ def _noise_prediction(type_labels: list[str]) -> dict:
 
 def _row(path: Path, s: dict, p: dict) -> dict:
     return {"file": str(path), "doc": s["doc"], "index": s["index"], "section": s["section"], "text": s["text"],
-            "is_heading": s["is_heading"], "area": p["area"], "area_score": p["area_score"], "types": p["types"],
-            "type_scores": p["type_scores"], "review": p["review"], "start": s["start"], "end": s["end"]}
+            "is_heading": s["is_heading"], "is_noise": s.get("is_noise", False), "area": p["area"],
+            "area_score": p["area_score"], "types": p["types"], "type_scores": p["type_scores"],
+            "review": p["review"], "start": s["start"], "end": s["end"]}
 
 
 def tag_rows(files: list[Path], tagger, summary: TagSummary | None = None, batch_size: int = 64) -> Iterator[dict]:
@@ -123,8 +124,8 @@ def tag_rows(files: list[Path], tagger, summary: TagSummary | None = None, batch
         batch_size: records per call to the model.
 
     Returns:
-        An iterator of rows: ``file, doc, index, section, text, is_heading, area, area_score, types,
-        type_scores, review, start, end``.
+        An iterator of rows: ``file, doc, index, section, text, is_heading, is_noise, area, area_score,
+        types, type_scores, review, start, end``.
 
     Example:
         >>> rows = tag_rows([Path("data/reports/pingyang-keji-2022.txt")], load_model("models/default"))
@@ -169,8 +170,8 @@ def tag_rows(files: list[Path], tagger, summary: TagSummary | None = None, batch
 
 
 def _csv_cells(r: dict, type_labels: list[str]) -> list:
-    return [r["file"], r["doc"], r["index"], " > ".join(r["section"]), r["text"], r["is_heading"], r["area"],
-            r["area_score"], "|".join(r["types"]), *[r["type_scores"][t] for t in type_labels], r["review"],
+    return [r["file"], r["doc"], r["index"], " > ".join(r["section"]), r["text"], r["is_heading"], r["is_noise"],
+            r["area"], r["area_score"], "|".join(r["types"]), *[r["type_scores"][t] for t in type_labels], r["review"],
             r["start"], r["end"]]
 
 
@@ -218,8 +219,8 @@ def open_rows(out: str | Path | None, type_labels: list[str]) -> Iterator[Callab
     else:
         with atomic_write(out, encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["file", "doc", "index", "section", "text", "is_heading", "area", "area_score", "types",
-                        *[f"score_{t}" for t in type_labels], "review", "start", "end"])
+            w.writerow(["file", "doc", "index", "section", "text", "is_heading", "is_noise", "area", "area_score",
+                        "types", *[f"score_{t}" for t in type_labels], "review", "start", "end"])
             yield lambda r: w.writerow([csv_safe(v) for v in _csv_cells(r, type_labels)])
 
 

@@ -59,7 +59,7 @@ def test_tag_county_report_to_csv_and_jsonl(trained, tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "tags.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["text"] for r in rows] == [s.text for s in sents]
     assert [(r["start"], r["end"]) for r in rows] == [(s.start, s.end) for s in sents]
-    assert set(rows[0]) == {"file", "doc", "index", "section", "text", "is_heading", "area", "area_score",
+    assert set(rows[0]) == {"file", "doc", "index", "section", "text", "is_heading", "is_noise", "area", "area_score",
                             "types", "type_scores", "review", "start", "end"}
     heading = next(r for r in rows if r["text"] == "(六)加强科技指导帮扶,有效助力乡村振兴。")
     assert heading["area"] == "乡村振兴"

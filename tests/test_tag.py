@@ -103,6 +103,7 @@ def test_page_chrome_is_not_sent_to_the_model(spy, tmp_path, monkeypatch):
     rows = read_jsonl(tmp_path / "out.jsonl")
     assert len(rows) == COUNTY_SENTENCES and rows[3]["text"] == chrome
     assert (rows[3]["area"], rows[3]["types"], rows[3]["area_score"], rows[3]["review"]) == ("其他", [], 1.0, False)
+    assert rows[3]["is_noise"] and not any(r["is_noise"] for r in rows[:3] + rows[4:])
     assert rows[3]["type_scores"] == {"achievement": 0.0, "plan": 0.0, "metric": 0.0}
     assert summary.noise == 1 and "1 page-chrome lines not sent to the model" in summary.describe()
 
@@ -169,7 +170,8 @@ def test_progress_bar_counts_sentences_of_one_report_and_reports_of_a_batch(tfid
 
 def govtag_process(args, prelude=""):
     """Run the CLI in a fresh Python, after ``prelude`` (code that patches the library)."""
-    code = f"import sys\n{prelude}\nfrom govtag.cli import app\nsys.argv = ['govtag', *{list(map(str, args))!r}]\napp()\n"
+    argv = ["govtag", *map(str, args)]
+    code = f"import sys\n{prelude}\nfrom govtag.cli import app\nsys.argv = {argv!r}\napp()\n"
     return [sys.executable, "-c", code]
 
 
