@@ -21,7 +21,7 @@ from govtag.data import with_previous
 from govtag.errors import GovtagError
 from govtag.io import atomic_write, check_output_file, csv_safe, os_error_message
 
-SUFFIXES = (".txt", ".docx")
+from govtag.readers import SUFFIXES  # the report suffixes a folder or pattern is searched for
 FORMATS = (".jsonl", ".csv")
 # Page chrome (running heads, page numbers) is not a sentence of the report: it is given the
 # catch-all area with full confidence instead of being sent to the model.

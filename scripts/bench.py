@@ -1,6 +1,7 @@
 """Benchmarks for govtag, one subcommand each.
 
     .venv/bin/python scripts/bench.py encoder [--no-prune] [--encoder DIR] [--threads 2] [--json out.json]
+    .venv/bin/python scripts/bench.py segment [--folder data/corpus/reports] [--widths 20-40] [--pdf-compare 20]
 
 (subcommands for training and tagging are to be added the same way: a ``bench_*`` function and a subparser)
 
@@ -10,6 +11,15 @@ tokens, through a small classification head) and measures encoding throughput (s
 batches of 32 report sentences sorted by length) with ``torch.set_num_threads(THREADS)``. Besides wall
 time it reports process CPU time and the load average, because on a shared machine other processes inflate
 wall time (a load average above THREADS means the wall-clock figures are contended).
+
+``segment`` reads every report in a folder (``data/corpus/reports`` by default) and segments it, timing
+reading and segmenting apart (records/s and characters/s), then prints, per width, the share of records
+that a copy of every report under ``data/`` hard-wrapped at that width gives back (same text, section path
+and heading flag, whitespace aside; :func:`govtag.segment.wrap_agreement`). ``--pdf-compare N`` renders N
+corpus reports as PDFs twice, plainly (fpdf2 and a CJK font from mplfonts) and with their characters
+spaced out as justified text is (a hand-written content stream), and compares pypdf, pdfminer.six and
+pdfplumber: time per file, texts equal to the source (whitespace aside), spaces put between Chinese
+characters.
 
 Each subcommand is one function that returns a dict of results; :func:`main` dispatches, prints a table
 and optionally writes JSON.
@@ -27,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def report_sentences(limit: int) -> list[str]:
@@ -138,6 +149,113 @@ def bench_encoder(args: argparse.Namespace) -> dict:
     return results
 
 
+def bench_segment(args: argparse.Namespace) -> dict:
+    """Reading and segmenting throughput over a folder of reports, and reflow agreement per width."""
+    from govtag.readers import READABLE, read_document
+    from govtag.segment import segment_text, wrap_agreement
+
+    files = sorted(p for p in Path(args.folder).rglob("*") if p.suffix.lower() in READABLE)
+    if not files:
+        raise SystemExit(f"{args.folder}: no reports to segment")
+    start = time.perf_counter()
+    texts = [read_document(p) for p in files]
+    read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    records = sum(len(segment_text(t)) for t in texts)
+    segment_s = time.perf_counter() - start
+    chars = sum(map(len, texts))
+    results = {"reports": len(files), "characters": chars, "records": records, "read_s": round(read_s, 3),
+               "segment_s": round(segment_s, 3), "segment_records_per_s": round(records / segment_s),
+               "segment_chars_per_s": round(chars / segment_s), "read+segment_ms_per_report":
+               round(1000 * (read_s + segment_s) / len(files), 2)}
+    everything = [read_document(p) for suffix in (".txt", ".docx") for p in sorted(ROOT.glob(f"data/**/*{suffix}"))]
+    low, high = map(int, args.widths.split("-"))
+    for width in range(low, high + 1):
+        given_back, total = map(sum, zip(*(wrap_agreement(t, width) for t in everything)))
+        results[f"wrapped at {width}: records given back"] = f"{given_back}/{total} = {given_back / total:.4f}"
+    if args.pdf_compare:
+        results.update(_pdf_compare(texts[:args.pdf_compare]))
+    return results
+
+
+def _pdf_compare(texts: list[str]) -> dict:
+    """Time and text quality of three PDF text extractors on PDFs made from ``texts``."""
+    import pdfplumber
+    from pdfminer.high_level import extract_text as pdfminer_text
+    from pypdf import PdfReader
+
+    def plumber(path: str) -> str:  # as govtag.readers reads a PDF
+        with pdfplumber.open(path) as pdf:
+            return "\n".join(page.extract_text(x_tolerance_ratio=0.5) or "" for page in pdf.pages)
+
+    extractors = {"pypdf": lambda p: "\n".join(page.extract_text() or "" for page in PdfReader(p).pages),
+                  "pdfminer.six": pdfminer_text, "pdfplumber": plumber}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="govtag-pdf-") as tmp:
+        for kind, make in (("plain", _plain_pdf), ("spaced", _spaced_pdf)):
+            paths = [make(text, Path(tmp) / f"{kind}-{i}.pdf") for i, text in enumerate(texts)]
+            for name, extract in extractors.items():
+                start, exact, spaces = time.perf_counter(), 0, 0
+                for text, path in zip(texts, paths):
+                    got = extract(str(path))
+                    exact += re.sub(r"\s", "", got) == re.sub(r"\s", "", text)
+                    spaces += len(re.findall(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])", got))
+                ms = 1000 * (time.perf_counter() - start) / len(paths)
+                results[f"pdf {kind} {name}"] = (f"{ms:.0f} ms/file, {exact}/{len(paths)} texts exact, "
+                                                 f"{spaces} spaces between Chinese characters")
+    return results
+
+
+def _plain_pdf(text: str, path: Path) -> Path:
+    """The report as fpdf2 lays it out: lines wrapped at the page width, SimHei from mplfonts."""
+    import mplfonts
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=str(Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"))
+    pdf.set_font("cjk", size=12)
+    pdf.add_page()
+    for line in text.split("\n"):
+        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def _spaced_pdf(text: str, path: Path, per_line: int = 30, per_page: int = 40) -> Path:
+    """The report in 30-character lines whose characters are spaced out by a quarter of the font
+    size, as justified text is: each character its own string in a TJ array, in the standard
+    STSong-Light font with the UniGB-UCS2-H encoding (no embedded font, as many generators write)."""
+    from govtag.reflow import hard_wrap
+
+    lines = hard_wrap(text, per_line).split("\n")
+    pages = [lines[i:i + per_page] for i in range(0, len(lines), per_page)]
+    font = ("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts "
+            "[<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) "
+            "/Ordering (GB1) /Supplement 4 >> /FontDescriptor << /Type /FontDescriptor /FontName /STSong-Light "
+            "/Flags 6 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 "
+            "/StemV 93 >> /DW 1000 >>] >>")
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{' '.join(f'{4 + 2 * i} 0 R' for i in range(len(pages)))}] /Count {len(pages)} >>",
+               font]
+    for i, page in enumerate(pages):
+        shown = " ".join("[" + " -250 ".join(f"<{c.encode('utf-16-be').hex()}>" for c in line) + "] TJ T*"
+                         for line in page)
+        stream = f"BT /F1 12 Tf 16 TL 40 800 Td {shown} ET"
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R "
+                       f">> >> /Contents {5 + 2 * i} 0 R >>")
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(out)
+    return path
+
+
 def print_table(title: str, results: dict) -> None:
     """Print ``results`` as a two-column table."""
     width = max(map(len, results))
@@ -164,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--sentences", type=int, default=256, help="report sentences to encode")
     enc.add_argument("--encode-batch", type=int, default=32)
     enc.set_defaults(func=bench_encoder)
+    seg = sub.add_parser("segment", parents=[common],
+                         help="reading and segmenting throughput; reflow agreement on re-wrapped reports")
+    seg.add_argument("--folder", default=str(ROOT / "data" / "corpus" / "reports"), help="reports to segment")
+    seg.add_argument("--widths", default="20-40", help="hard-wrap widths for the agreement figures (LOW-HIGH)")
+    seg.add_argument("--pdf-compare", type=int, default=0, metavar="N",
+                     help="also compare PDF text extractors on PDFs made from N corpus reports")
+    seg.set_defaults(func=bench_segment)
     return parser
 
 
