@@ -20,8 +20,8 @@ from tqdm import tqdm
 from govtag.data import with_previous
 from govtag.errors import GovtagError
 from govtag.io import atomic_write, check_output_file, csv_safe, os_error_message
+from govtag.readers import READABLE, SUFFIXES  # the report suffixes a folder or pattern is searched for
 
-from govtag.readers import SUFFIXES  # the report suffixes a folder or pattern is searched for
 FORMATS = (".jsonl", ".csv")
 # Page chrome (running heads, page numbers) is not a sentence of the report: it is given the
 # catch-all area with full confidence instead of being sent to the model.
@@ -55,8 +55,10 @@ class TagSummary:
 def expand_inputs(inputs: list[str]) -> list[Path]:
     """Turn files, folders and glob patterns into the list of report files to tag.
 
-    Folders are searched recursively for .txt and .docx files; a pattern or folder that matches
-    nothing, or a missing file, is an error rather than a silent skip.
+    Folders are searched recursively for report files (``govtag.readers.SUFFIXES``: .txt, .docx,
+    .pdf, web pages; .doc too, so that the reader can say to re-save it); a pattern or folder that
+    matches nothing, or a missing file, is an error rather than a silent skip. A pipe or device with
+    a report's name is kept, so that it is named as unreadable rather than passed over.
 
     Example:
         >>> expand_inputs(["data/reports"])[0].name
@@ -68,17 +70,18 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
         if any(ch in item for ch in "*?["):
             found = sorted(Path(x) for x in glob.glob(item, recursive=True) if Path(x).suffix.lower() in SUFFIXES)
             if not found:
-                raise GovtagError(f"{item}: the pattern matches no .txt or .docx file")
+                raise GovtagError(f"{item}: the pattern matches no report file ({', '.join(READABLE)})")
             files += found
         elif p.is_dir():
-            found = sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in SUFFIXES)
+            found = sorted(x for x in p.rglob("*") if x.suffix.lower() in SUFFIXES and not x.is_dir())
             if not found:
-                raise GovtagError(f"{p}: folder holds no .txt or .docx report")
+                raise GovtagError(f"{p}: folder holds no report file ({', '.join(READABLE)})")
             files += found
         elif p.exists():
             files.append(p)
         else:
-            raise GovtagError(f"{p}: file not found; give report files (.txt, .docx), folders or glob patterns")
+            raise GovtagError(f"{p}: file not found; give report files ({', '.join(READABLE)}), folders or "
+                              "glob patterns")
     return list(dict.fromkeys(files))
 
 

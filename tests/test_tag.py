@@ -112,13 +112,15 @@ def test_a_bad_report_does_not_lose_the_batch(spy, tmp_path):
     folder = copies(tmp_path / "in", 2)
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(b"\x00\xff\x00binary")
+    os.mkfifo(folder / "pipe.txt")  # named, not passed over, and never opened (it would hang)
     summary = tag([str(folder)], "model", tmp_path / "out.csv")
     assert (summary.files, summary.sentences) == (2, 2 * COUNTY_SENTENCES)
-    assert len(summary.bad) == 2 and str(folder / "binary.txt") in summary.bad[0] and "binary" in summary.bad[0]
+    assert len(summary.bad) == 3 and str(folder / "binary.txt") in summary.bad[0] and "binary" in summary.bad[0]
     assert str(folder / "empty.txt") in summary.bad[1] and "empty" in summary.bad[1]
+    assert str(folder / "pipe.txt") in summary.bad[2] and "not a regular file" in summary.bad[2]
     rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
     assert {r["file"] for r in rows} == {str(folder / "report-00.txt"), str(folder / "report-01.txt")}
-    assert summary.describe("out.csv").startswith(f"{2 * COUNTY_SENTENCES} sentences from 2 of 4 reports tagged")
+    assert summary.describe("out.csv").startswith(f"{2 * COUNTY_SENTENCES} sentences from 2 of 5 reports tagged")
 
 
 def test_nothing_is_written_when_no_report_can_be_read(spy, tmp_path):
