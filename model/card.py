@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+from govtag.evaluate import prf_table
+
 
 def _fmt(x: object) -> str:
     return f"{x:.3f}" if isinstance(x, float) else str(x)
@@ -18,14 +22,14 @@ def render_card(meta: dict) -> str:
         Markdown text.
 
     Example:
-        >>> "# govtag model" in render_card({"backend": "tfidf", "area_labels": ["平台"], "type_labels": [],
-        ...     "params": {}, "thresholds": {}, "temperature": 1.0})
-        True
+        >>> print(render_card({"backend": "tfidf", "area_labels": ["平台", "乡村振兴"], "type_labels": ["plan"],
+        ...     "params": {}, "thresholds": {"plan": 0.5}, "temperature": 1.0}).splitlines()[0])
+        # govtag model (tfidf)
     """
     lines = [f"# govtag model ({meta['backend']})", "",
              "Tags each sentence of a Chinese government work report with one work area and a set of "
              "sentence types. Load it with `govtag tag REPORT --model <this folder>` or "
-             "`govtag.backends.load_model(path)`.", "",
+             "`govtag.backends.Tagger.load(path)`.", "",
              f"- format version: {meta.get('format_version')}; govtag {meta.get('govtag_version')}",
              f"- areas: {', '.join(meta['area_labels'])}",
              f"- types: {', '.join(meta['type_labels'])}",
@@ -38,8 +42,6 @@ def render_card(meta: dict) -> str:
         lines += ["", "## Data", ""]
         lines += [f"- {k}: {v}" for k, v in data.items()]
     lines += ["", "## Hyperparameters", "", "```json"]
-    import json
-
     lines += [json.dumps(params, ensure_ascii=False, indent=2), "```", "",
               "## Decision rules", "",
               "Type thresholds (tuned for F1 on dev): "
@@ -57,9 +59,7 @@ def render_card(meta: dict) -> str:
                   f"- area accuracy {_fmt(m['area']['accuracy'])}, macro-F1 {_fmt(m['area']['macro_f1'])}",
                   f"- types micro-F1 {_fmt(m['types']['micro_f1'])}, macro-F1 {_fmt(m['types']['macro_f1'])}",
                   f"- exact match (area and types) {_fmt(m['exact_match'])}", "",
-                  "| area | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-        for lab, s in m["area"]["per_class"].items():
-            lines.append(f"| {lab} | {_fmt(s['precision'])} | {_fmt(s['recall'])} | {_fmt(s['f1'])} | {s['support']} |")
+                  *prf_table(m["area"]["per_class"], "area", markdown=True)]
     lines += ["", "## Limits", "",
               "Trained on county/district department reports and provincial government work reports; "
               "other genres may score lower. Rows flagged `review` deserve a human look.", ""]

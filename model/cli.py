@@ -69,6 +69,7 @@ def train(
     public: Annotated[Optional[Path], typer.Option(help="Public annotated sentences read by path (e.g. ../shared/data/annotated/sentences.jsonl).")] = None,
     output: Annotated[Optional[Path], typer.Option(help="Model directory to write (default: the config's output).")] = None,
     resume: Annotated[bool, typer.Option(help="Resume an interrupted transformer run from its last checkpoint.")] = False,
+    force: Annotated[bool, typer.Option(help="Allow replacing a model directory of another backend at --output.")] = False,
 ) -> None:
     """Train a model from a config.
 
@@ -78,7 +79,7 @@ def train(
     from govtag.train import train as run_train
 
     cfg = load_config(config, {"train": train_files, "dev": dev, "public": public, "output": output,
-                               "resume": resume})
+                               "resume": resume, "force": force})
     run_train(cfg, progress=lambda s: typer.echo(s, err=True))
 
 

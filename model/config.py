@@ -2,7 +2,8 @@
 
 Unknown keys, wrong types and bad values are reported by path (``params -> lr: must be > 0``). The
 ``params`` section is checked against the chosen backend's ``Params`` dataclass, so each backend
-owns its hyperparameters. The resolved config is saved with every model.
+owns its hyperparameters; the ``run`` section (`govtag.backends.RunOptions`: threads, checkpoints,
+resume) says how a run goes and is not part of the model. The resolved config is saved with every model.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from govtag.backends.base import RunOptions
 from govtag.errors import GovtagError
 
 PUBLIC_DATA_ENV = "GOVTAG_PUBLIC_DATA"
+MAX_SEED = 2**32 - 1  # numpy's seeds run from 0 to this
 
 
 @dataclass
@@ -45,13 +48,16 @@ class Config:
     backend: str
     params: typing.Any
     data: DataSection
+    run: RunOptions = field(default_factory=RunOptions)
     seed: int = 13
     output: str = "models/default"
+    force: bool = False  # replace a model directory of another backend at output (`--force`; never from YAML)
 
     def to_dict(self) -> dict:
         """Plain-data form, saved with the model."""
         return {"backend": self.backend, "seed": self.seed, "output": self.output,
-                "data": dataclasses.asdict(self.data), "params": dataclasses.asdict(self.params)}
+                "data": dataclasses.asdict(self.data), "params": dataclasses.asdict(self.params),
+                "run": dataclasses.asdict(self.run)}
 
 
 def _type_ok(value: object, hint: object) -> bool:
@@ -127,8 +133,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     Args:
         path: the config file, e.g. ``configs/baseline.yaml``.
         overrides: CLI values that replace config values: ``train`` (list), ``dev`` (list),
-            ``public`` (str), ``output`` (str), ``resume`` (bool, backends with checkpoints only);
-            None or empty leaves the config's value.
+            ``public`` (str), ``output`` (str), ``resume`` (bool, backends with checkpoints only),
+            ``force`` (bool); None or empty leaves the config's value.
 
     Returns:
         The `Config`, with ``params`` an instance of the backend's ``Params``.
@@ -149,21 +155,23 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     except UnicodeDecodeError:
         raise GovtagError(f"{path}: config is not UTF-8 text") from None
     if not isinstance(raw, dict):
-        raise GovtagError(f"{path}: expected a mapping with keys backend, params, data, seed, output")
-    allowed = {"backend", "params", "data", "seed", "output"}
+        raise GovtagError(f"{path}: expected a mapping with keys backend, params, data, run, seed, output")
+    allowed = {"backend", "params", "data", "run", "seed", "output"}
     for key in raw:
         if key not in allowed:
             raise GovtagError(f"{path}: {key}: unknown key; expected one of {', '.join(sorted(allowed))}")
     if "backend" not in raw:
         raise GovtagError(f"{path}: backend: missing; expected tfidf or transformer")
-    if not isinstance(raw.get("seed", 13), int):
-        raise GovtagError(f"{path}: seed: expected an integer, found {raw['seed']!r}")
+    seed = raw.get("seed", 13)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise GovtagError(f"{path}: seed: expected an integer from 0 to {MAX_SEED}, found {seed!r}")
     try:
         cls = get_backend(str(raw["backend"]))
     except GovtagError as exc:
         raise GovtagError(f"{path}: backend: {exc}") from None
     params = build_section(cls.Params, raw.get("params"), f"{path}: params")
     data = build_section(DataSection, raw.get("data"), f"{path}: data")
+    run = build_section(RunOptions, raw.get("run"), f"{path}: run")
     overrides = overrides or {}
     if overrides.get("train"):
         data.train = [str(p) for p in overrides["train"]]
@@ -173,10 +181,10 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
         data.public = str(overrides["public"])
     if data.public is None and os.environ.get(PUBLIC_DATA_ENV):
         data.public = os.environ[PUBLIC_DATA_ENV]
-    if overrides.get("resume"):
-        if not hasattr(params, "resume"):
-            raise GovtagError(f"--resume: the {raw['backend']} backend trains in one go and has no checkpoints to resume")
-        params.resume = True
+    run.resume = run.resume or bool(overrides.get("resume"))
+    if run.resume and not cls.resumable:
+        raise GovtagError(f"{path}: run -> resume (--resume): the {raw['backend']} backend trains in one go and "
+                          "has no checkpoints to resume; train without it")
     output = str(overrides.get("output") or raw.get("output", "models/default"))
-    return Config(backend=str(raw["backend"]), params=params, data=data,
-                  seed=raw.get("seed", 13), output=output)
+    return Config(backend=str(raw["backend"]), params=params, data=data, run=run, seed=seed, output=output,
+                  force=bool(overrides.get("force")))

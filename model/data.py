@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import json
-import re
 from pathlib import Path
 
 from govtag.errors import GovtagError
@@ -37,6 +36,11 @@ def _check(rec: object, where: str, schema: Schema) -> dict:
         raise GovtagError(f"{where}: empty text (id {rec['id']})")
     if not isinstance(rec["section"], list) or not all(isinstance(s, str) for s in rec["section"]):
         raise GovtagError(f"{where}: 'section' must be a list of heading strings, found {rec['section']!r}")
+    for key in ("id", "doc", "text", "section"):
+        # a \ud800-style escape with no partner decodes to a lone surrogate: no file can hold it as text
+        if any(0xD800 <= ord(c) <= 0xDFFF for s in ([rec[key]] if key != "section" else rec[key]) for c in s):
+            raise GovtagError(f"{where}: field '{key}' holds a lone surrogate (half of a \\uXXXX pair, often a "
+                              "cut emoji), which is not a character; fix or remove that escape")
     if rec["area"] not in schema.areas:
         raise GovtagError(f"{where}: unknown area {rec['area']!r}; expected one of {', '.join(schema.areas)}")
     types = rec["types"]
@@ -138,39 +142,6 @@ def split_records(records: list[dict]) -> tuple[list[dict], list[dict]]:
     train = [r for r in records if r.get("split", "train") == "train"]
     dev = [r for r in records if r.get("split") == "dev"]
     return train, dev
-
-
-def _position(rec_id: str) -> int | None:
-    m = re.search(r"(\d+)$", rec_id)
-    return int(m.group(1)) if m else None
-
-
-def with_previous(records: list[dict]) -> list[dict]:
-    """Give every record a ``prev`` field: the sentence before it in the same report, or "".
-
-    Records are neighbours when they are adjacent in the list, share ``doc`` and, where their ids end
-    in numbers (``p2025-00017``), those numbers are consecutive, so sampled runs do not borrow context
-    across a gap. Segmenter output (with ``index``) is treated the same way.
-
-    Returns:
-        New dicts; the input is not changed.
-
-    Example:
-        >>> with_previous([{"id": "x-1", "doc": "d", "text": "一、2022年工作总结"},
-        ...                {"id": "x-2", "doc": "d", "text": "新增高企12家。"}])[1]["prev"]
-        '一、2022年工作总结'
-    """
-    out = []
-    for i, rec in enumerate(records):
-        prev = ""
-        if i > 0 and records[i - 1].get("doc") == rec.get("doc"):
-            before = records[i - 1]
-            a = before.get("index", _position(str(before.get("id", ""))))
-            b = rec.get("index", _position(str(rec.get("id", ""))))
-            if a is None or b is None or b == a + 1:
-                prev = before["text"]
-        out.append({**rec, "prev": prev})
-    return out
 
 
 def stats(records: list[dict], schema: Schema) -> dict:

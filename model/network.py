@@ -34,8 +34,9 @@ class TwoHeadConfig(PreTrainedConfig):
         types_loss_weight: weight of the types loss in the sum.
 
     Example:
-        >>> cfg = TwoHeadConfig(encoder_config=BertConfig(hidden_size=32).to_dict(), num_areas=6, num_types=3)
-        >>> TwoHeadModel(cfg).area_head.out_features
+        >>> from transformers import BertConfig
+        >>> enc = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+        >>> TwoHeadModel(TwoHeadConfig(encoder_config=enc.to_dict(), num_areas=6, num_types=3)).area_head.out_features
         6
     """
 
@@ -109,8 +110,8 @@ class TwoHeadModel(PreTrainedModel):
         """Start from a pretrained encoder (a local directory or a cached hub name), heads freshly initialised.
 
         Example:
-            >>> TwoHeadModel.from_encoder("/tmp/tiny-bert", num_areas=6, num_types=3, pooling="cls").config.pooling
-            'cls'
+            ``TwoHeadModel.from_encoder(resolve_encoder("default"), num_areas=6, num_types=3, pooling="mean")``
+            starts the default model: e5-small's encoder, heads for the 6 areas (平台 … 其他) and 3 types.
         """
         enc_config = AutoConfig.from_pretrained(encoder_path)
         kwargs = {"add_pooling_layer": False} if _takes_pooler(enc_config) else {}

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
-from govtag.data import with_previous
+from govtag.context import with_previous
 from govtag.errors import GovtagError
 from govtag.io import atomic_write, check_output_file, csv_safe, os_error_message
 from govtag.readers import READABLE, SUFFIXES  # the report suffixes a folder or pattern is searched for

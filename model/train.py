@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from govtag.backends.store import check_model_output
 from govtag.config import Config, resolve_path
-from govtag.data import load_records, split_records, with_previous
+from govtag.data import load_records, split_records
 from govtag.errors import GovtagError
 from govtag.evaluate import compute_metrics, format_summary
 from govtag.schema import Schema, load_schema
@@ -33,13 +34,17 @@ def load_training_data(cfg: Config, schema: Schema, note=None) -> tuple[list[dic
     Train files and the public file are split by each record's ``split`` field (none → train); every
     record of a dev file is dev. Ids must be unique across all files.
 
+    Args:
+        cfg: the resolved config; its ``data`` section names the files.
+        schema: the labels records must use.
+        note: called with one line when repeated records were taken once.
+
     Returns:
         ``(train, dev, info)`` where info names the files, counts and a SHA-256 of their bytes.
 
     Example:
-        >>> train, dev, info = load_training_data(load_config("configs/baseline.yaml"), load_schema())
-        >>> info["train_sentences"] > 1000
-        True
+        From the project folder, ``load_training_data(load_config("configs/baseline.yaml"), load_schema())``
+        returns the seed and corpus sentences (such as "新增高新技术企业35家。") split into train and dev.
     """
     train_files = _files(cfg.data.train) + (_files([cfg.data.public]) if cfg.data.public else [])
     dev_files = _files(cfg.data.dev)
@@ -62,7 +67,7 @@ def load_training_data(cfg: Config, schema: Schema, note=None) -> tuple[list[dic
             "train_sentences": len(train), "dev_sentences": len(dev),
             "test_sentences_held_out": sum(r.get("split") == "test" for r in records),
             "sha256": digest.hexdigest()[:16]}
-    return with_previous(train), with_previous(dev), info
+    return train, dev, info
 
 
 def seed_everything(seed: int) -> None:
@@ -86,20 +91,26 @@ def train(cfg: Config, progress=print) -> dict:
     Returns:
         ``{"output": dir, "seconds": s, "metrics": dev metrics or None, "data": info}``.
 
+    The output path is checked before anything is read or trained (`check_model_output`): only a model
+    directory of the same backend (any backend with ``cfg.force``) is ever replaced, never a folder
+    holding the data.
+
     Example:
-        >>> train(load_config("configs/baseline.yaml"))["output"]
-        'models/baseline'
+        From the project folder, ``train(load_config("configs/baseline.yaml"))`` writes ``models/baseline``,
+        a model that tags "加强党风廉政教育。" 党建.
     """
     from govtag.backends import get_backend
 
     start = time.perf_counter()
+    data_files = [*cfg.data.train, *cfg.data.dev, *([cfg.data.public] if cfg.data.public else [])]
+    check_model_output(cfg.output, cfg.backend, cfg.force, keep=[resolve_path(f) for f in data_files])
     schema = load_schema()
     train_recs, dev_recs, info = load_training_data(cfg, schema, progress)
     progress(f"training {cfg.backend} on {info['train_sentences']} sentences "
              f"(dev {info['dev_sentences']}) from {', '.join(info['train_files'])}")
     seed_everything(cfg.seed)
     tagger = get_backend(cfg.backend)(params=cfg.params, schema=schema, seed=cfg.seed)
-    tagger.fit(train_recs, dev_recs)
+    tagger.fit(train_recs, dev_recs, cfg.run)
     metrics = None
     if dev_recs:
         metrics = compute_metrics(dev_recs, tagger.predict(dev_recs), schema)
@@ -109,7 +120,7 @@ def train(cfg: Config, progress=print) -> dict:
         progress("dev scores:\n" + format_summary(metrics))
     else:
         progress("no dev split: type thresholds stay at 0.5 and area scores are uncalibrated")
-    out = tagger.save(cfg.output, config=cfg.to_dict(), metrics=metrics, data=info)
+    out = tagger.save(cfg.output, config=cfg.to_dict(), metrics=metrics, data=info, force=cfg.force)
     seconds = time.perf_counter() - start
     progress(f"saved {out} in {seconds:.1f} s")
     return {"output": str(out), "seconds": round(seconds, 1), "metrics": metrics, "data": info}

@@ -28,7 +28,8 @@ from pathlib import Path
 
 from govtag.backends import get_backend  # noqa: E402
 from govtag.config import load_config, resolve_path  # noqa: E402
-from govtag.data import load_records, split_records, with_previous  # noqa: E402
+from govtag.context import with_previous  # noqa: E402
+from govtag.data import load_records, split_records  # noqa: E402
 from govtag.errors import GovtagError  # noqa: E402
 from govtag.evaluate import compute_metrics  # noqa: E402
 from govtag.schema import load_schema  # noqa: E402
@@ -48,7 +49,7 @@ def fit_and_score(name: str, cfg, train: list[dict], dev: list[dict], test: list
     """Train one backend on ``train`` (tuning on ``dev``) and score it on ``test``."""
     started = time.perf_counter()
     params = dataclasses.replace(cfg.params)
-    tagger = get_backend(cfg.backend)(params=params, schema=schema, seed=cfg.seed).fit(train, dev)
+    tagger = get_backend(cfg.backend)(params=params, schema=schema, seed=cfg.seed).fit(train, dev, cfg.run)
     out = scores(test, tagger.predict(test), schema)
     out["seconds"] = round(time.perf_counter() - started, 1)
     log = getattr(tagger, "train_log_", None)

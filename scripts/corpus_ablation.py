@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from govtag.backends import get_backend  # noqa: E402
 from govtag.config import load_config  # noqa: E402
-from govtag.data import load_records, split_records, with_previous  # noqa: E402
+from govtag.context import with_previous  # noqa: E402
+from govtag.data import load_records, split_records  # noqa: E402
 from govtag.evaluate import compute_metrics  # noqa: E402
 from govtag.schema import load_schema  # noqa: E402
 from govtag.train import seed_everything  # noqa: E402

@@ -10,9 +10,9 @@ import shutil
 import numpy as np
 import pytest
 
-from govtag.backends import FORMAT_VERSION, get_backend, load_model
+from govtag.backends import FORMAT_VERSION, Tagger, get_backend, load_model
 from govtag.errors import GovtagError
-from tests.conftest import BACKEND_FACTORIES
+from tests.conftest import BACKEND_FACTORIES, per_area
 
 
 @pytest.fixture(params=sorted(BACKEND_FACTORIES))
@@ -23,12 +23,7 @@ def make(request, tmp_path_factory):
 @pytest.fixture
 def handful(seed_records):
     # a few sentences of each area the seed report has, with headings giving the direction
-    picks, seen = [], {}
-    for r in seed_records:
-        if seen.get(r["area"], 0) < 4:
-            picks.append(r)
-            seen[r["area"]] = seen.get(r["area"], 0) + 1
-    return picks
+    return per_area(seed_records, 4)
 
 
 def test_unfitted_model_says_so(make):
@@ -60,8 +55,9 @@ def test_overfit_then_survive_save_and_load(make, handful, tmp_path):
     assert np.mean([p["area"] == g for p, g in zip(pred, gold_area)]) >= 0.9
     assert np.mean([set(p["types"]) == set(r["types"]) for p, r in zip(pred, handful)]) >= 0.8
     tagger.save(tmp_path / "m", config={"note": "test"}, metrics={"n": 1})
-    loaded = load_model(tmp_path / "m")
-    assert type(loaded) is type(tagger)
+    loaded = Tagger.load(tmp_path / "m")  # dispatches on the saved backend
+    assert type(loaded) is type(tagger) and type(tagger).load(tmp_path / "m").backend == tagger.backend
+    assert load_model == Tagger.load  # one function (a bound classmethod), not a second copy
     assert loaded.predict(handful) == pred
     a1, t1 = tagger.predict_proba(handful)
     a2, t2 = loaded.predict_proba(handful)
@@ -123,7 +119,18 @@ def test_empty_training_split_is_refused(make):
         make().fit([])
 
 
-def test_registry_knows_both_backends():
-    assert get_backend("tfidf").backend == "tfidf"
-    with pytest.raises(GovtagError, match="unknown backend"):
-        get_backend("bert")
+def test_training_data_with_one_area_is_one_sentence(make, seed_records):
+    other = [r for r in seed_records if r["area"] == "其他"][:6]
+    with pytest.raises(GovtagError, match=r"one area only \(其他\).*at least two areas"):
+        make().fit(other)
+
+
+def test_the_tagger_attaches_the_previous_sentence_so_train_evaluate_and_tag_agree(seed_records):
+    from govtag.backends.tfidf import TfidfParams, TfidfTagger
+
+    recs = seed_records[:40]  # a contiguous run of the seed report: every prev is the true neighbour
+    bare = [{k: v for k, v in r.items() if k != "prev"} for r in recs]  # as evaluate and tag hand them over
+    tagger = TfidfTagger(TfidfParams(context=["prev"], context_weight=1.0)).fit(bare)
+    np.testing.assert_allclose(tagger.predict_proba(bare)[0], tagger.predict_proba(recs)[0], atol=1e-9)
+    blank = [{**r, "prev": ""} for r in recs]
+    assert not np.allclose(tagger.predict_proba(bare)[0], tagger.predict_proba(blank)[0])

@@ -30,6 +30,11 @@ def test_baseline_config_resolves():
     ("params: {}\n", "backend: missing"),
     ("backend: tfidf\nlr: 3\n", "lr: unknown key"),
     ("backend: tfidf\nseed: x\n", "seed: expected an integer"),
+    ("backend: tfidf\nseed: -5\n", "seed: expected an integer from 0 to 4294967295, found -5"),
+    ("backend: tfidf\nseed: true\n", "seed: expected an integer"),
+    ("backend: tfidf\ndata: {train: [a.jsonl]}\nrun: {threads: -1}\n", "run -> threads: must be >= 0"),
+    ("backend: tfidf\ndata: {train: [a.jsonl]}\nrun: {resume: true}\n", "run -> resume (--resume): the tfidf backend trains in one go"),
+    ("backend: transformer\nparams: {resume: true}\n", "params -> resume: unknown key"),
     ("backend: [tfidf\n", "not valid YAML"),
 ])
 def test_config_errors_name_the_key(tmp_path, text, message):
@@ -49,5 +54,13 @@ def test_overrides_replace_config_data(tmp_path, monkeypatch):
                       {"train": ["b.jsonl"], "output": "m"})
     assert cfg.data.train == ["b.jsonl"] and cfg.output == "m"
     assert cfg.data.public == "/elsewhere/public.jsonl"
-    with pytest.raises(GovtagError, match="--resume: the tfidf backend"):
+    with pytest.raises(GovtagError, match=r"\(--resume\): the tfidf backend"):
         load_config(write(tmp_path, "backend: tfidf\ndata: {train: [a.jsonl]}\n"), {"resume": True})
+    assert not cfg.force and load_config(write(tmp_path, "backend: tfidf\ndata: {train: [a.jsonl]}\n"), {"force": True}).force
+
+
+def test_resume_reaches_the_run_options_not_the_hyperparameters(tmp_path):
+    cfg = load_config(write(tmp_path, "backend: transformer\ndata: {train: [a.jsonl]}\nrun: {threads: 1}\n"),
+                      {"resume": True})
+    assert cfg.run.resume and cfg.run.threads == 1 and not hasattr(cfg.params, "resume")
+    assert cfg.to_dict()["run"] == {"threads": 1, "checkpoint_dir": None, "resume": True}

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from govtag.data import load_records, split_records, stats, with_previous
+from govtag.context import with_previous
+from govtag.data import load_records, split_records, stats
 from govtag.errors import GovtagError
 from govtag.schema import load_schema, schema_from_dict
 from tests.conftest import PUBLIC, ROOT, needs_shared, write_jsonl

@@ -1,4 +1,9 @@
-"""Train → evaluate → tag on the bundled data with the TF-IDF baseline, through the CLI."""
+"""Train → evaluate → tag through the CLI with the baseline config (TF-IDF), on the bundled corpus.
+
+The county report (data/reports, the seed report) is held out of training here, so what the model
+says about it is a real prediction: its 2023 plans must come out `plan`, its rural-revitalisation
+heading 乡村振兴. Training takes well under a minute on 2 cores.
+"""
 
 import csv
 import json
@@ -12,12 +17,14 @@ from govtag.segment import segment_file
 
 COUNTY = ROOT / "data" / "reports" / "pingyang-keji-2022.txt"
 CORPUS = ROOT / "data" / "corpus" / "corpus.jsonl"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("e2e") / "baseline"
-    result = CliRunner().invoke(app, ["train", "--config", str(ROOT / "configs/baseline.yaml"), "--output", str(out)])
+    result = CliRunner().invoke(app, ["train", "--config", str(ROOT / "configs/baseline.yaml"),
+                                      "--train", str(CORPUS), "--output", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
@@ -25,7 +32,8 @@ def trained(tmp_path_factory):
 def test_model_directory_is_complete(trained):
     meta = json.loads((trained / "config.json").read_text(encoding="utf-8"))
     assert meta["backend"] == "tfidf" and meta["data"]["train_sentences"] > 0
-    assert meta["config"]["data"]["train"] == ["data/seed.jsonl", "data/corpus/corpus.jsonl"]
+    assert meta["config"]["data"]["train"] == [str(CORPUS)]
+    assert "平阳县科技局" not in CORPUS.read_text(encoding="utf-8")  # the county report is held out
     assert meta["metrics"]["n"] == meta["data"]["dev_sentences"] > 0
     assert "Dev scores" in (trained / "README.md").read_text(encoding="utf-8")
 
@@ -63,6 +71,12 @@ def test_tag_county_report_to_csv_and_jsonl(trained, tmp_path):
                             "types", "type_scores", "review", "start", "end"}
     heading = next(r for r in rows if r["text"] == "(六)加强科技指导帮扶,有效助力乡村振兴。")
     assert heading["area"] == "乡村振兴"
+    visit = next(r for r in rows if r["text"].startswith("深入开展“关爱科技特派员走乡村”活动"))
+    assert visit["area"] == "乡村振兴"
+    plans = [r for r in rows if r["section"][:1] == ["二、2023年工作思路"]]
+    assert len(plans) > 20 and [r["text"] for r in plans if "plan" not in r["types"]] == []
+    done = [r for r in rows if r["section"][:1] == ["一、2022年工作总结"]]
+    assert len(done) > 50 and sum("achievement" in r["types"] for r in done) >= 0.7 * len(done)
     table = list(csv.DictReader((tmp_path / "tags.csv").open(encoding="utf-8-sig")))
     assert len(table) == len(rows) and table[3]["text"] == rows[3]["text"]
     assert {"score_achievement", "score_plan", "score_metric", "review"} <= set(table[0])

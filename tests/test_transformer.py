@@ -1,7 +1,6 @@
-"""Transformer backend specifics, on a tiny randomly initialised BERT built here (runs in seconds).
+"""Transformer backend specifics, on a tiny randomly initialised BERT (`make_tiny_encoder` in conftest).
 
-`make_tiny_encoder(path)` is importable so the shared backend contract (tests/test_backends.py) can build
-the same encoder. The one end-to-end check with the real default encoder is marked slow.
+The one end-to-end check with the real default encoder is marked slow.
 """
 
 from __future__ import annotations
@@ -9,81 +8,31 @@ from __future__ import annotations
 import json
 import os
 import signal
-from pathlib import Path
+import stat
 
 import numpy as np
 import pytest
 import torch
 import yaml
 
-from govtag.backends import load_model
+from govtag.backends import RunOptions, Tagger
 from govtag.backends.transformer import TransformerParams, TransformerTagger, class_weights
 from govtag.errors import GovtagError
 from govtag.network import TwoHeadConfig, TwoHeadModel
-from tests.conftest import ROOT
+from tests.conftest import ROOT, per_area, tiny_params
 
 torch.set_num_threads(2)
 
 
-def make_tiny_encoder(path: Path, texts: list[str] | None = None) -> Path:
-    """Save a ~100 k-parameter random BERT and a character WordPiece tokenizer under ``path``.
-
-    The vocabulary is every character of the bundled seed report (plus ``texts``), so report
-    sentences tokenise without unknowns, one token per character.
-
-    Example:
-        >>> make_tiny_encoder(tmp_path / "enc")  # then TransformerParams(encoder=str(tmp_path / "enc"))
-    """
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    chars: set[str] = set("0123456789%.,;:()-|>")
-    for line in (ROOT / "data" / "seed.jsonl").read_text(encoding="utf-8").splitlines():
-        rec = json.loads(line)
-        chars.update(rec["text"] + rec["doc"] + "".join(rec["section"]))
-    for t in texts or []:
-        chars.update(t)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(c for c in chars if not c.isspace())
-    vocab += [f"##{d}" for d in "0123456789"]  # WordPiece continues numbers digit by digit
-    tok = BertTokenizer(vocab={v: i for i, v in enumerate(vocab)}, do_lower_case=False)
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=128, max_position_embeddings=128, pad_token_id=0)
-    BertModel(cfg, add_pooling_layer=False).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
-
-
-def tiny_params(encoder: Path, **kw) -> TransformerParams:
-    """Settings that let the tiny encoder fit a few dozen sentences in a few seconds."""
-    base = dict(encoder=str(encoder), epochs=10, batch_size=8, lr_encoder=5e-3, lr_heads=3e-2, warmup_ratio=0.0,
-                dropout=0.0, max_length=64, early_stopping_patience=0, threads=2, area_class_weight="sqrt_inv",
-                freeze_embeddings=False)
-    base.update(kw)
-    return TransformerParams(**base)
-
-
-@pytest.fixture(scope="session")
-def tiny_encoder(tmp_path_factory):
-    return make_tiny_encoder(tmp_path_factory.mktemp("tiny") / "enc")
-
-
 @pytest.fixture(scope="session")
 def few(seed_records):
-    picks, seen = [], {}
-    for r in seed_records:
-        if seen.get(r["area"], 0) < 5:
-            picks.append(r)
-            seen[r["area"]] = seen.get(r["area"], 0) + 1
-    return picks
+    return per_area(seed_records, 5)
 
 
 @pytest.fixture(scope="session")
 def fitted(tiny_encoder, few, tmp_path_factory):
-    ckpt = tmp_path_factory.mktemp("ckpt")
-    return TransformerTagger(tiny_params(tiny_encoder, epochs=8, checkpoint_dir=str(ckpt))).fit(few, few)
+    run = RunOptions(checkpoint_dir=str(tmp_path_factory.mktemp("ckpt")))
+    return TransformerTagger(tiny_params(tiny_encoder, epochs=8)).fit(few, few, run)
 
 
 # --- params -------------------------------------------------------------------------------------
@@ -102,13 +51,21 @@ def test_default_config_loads_and_every_param_is_commented():
     path = ROOT / "configs" / "default.yaml"
     cfg = load_config(path)
     assert cfg.backend == "transformer" and isinstance(cfg.params, TransformerParams)
+    assert cfg.run == RunOptions(threads=2, checkpoint_dir=None, resume=False)
     lines = path.read_text(encoding="utf-8").splitlines()
-    start = lines.index("params:")
-    block = [ln for ln in lines[start + 1:] if ln.startswith("  ") and not ln.strip().startswith("#")]
-    keys = {ln.split(":")[0].strip() for ln in block}
-    assert keys == set(vars(TransformerParams()))
-    assert all("#" in ln for ln in block)
-    assert yaml.safe_load(path.read_text(encoding="utf-8"))["data"]["public"] is None
+    for section, cls in (("params", TransformerParams), ("run", RunOptions)):
+        start = lines.index(f"{section}:")
+        block = []
+        for ln in lines[start + 1:]:
+            if ln and not ln.startswith(" ") and not ln.startswith("#"):
+                break
+            if ln.startswith("  ") and not ln.strip().startswith("#"):
+                block.append(ln)
+        assert {ln.split(":")[0].strip() for ln in block} == set(vars(cls())), section
+        assert all("#" in ln for ln in block)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert raw["data"]["public"] is None
+    assert not {"resume", "threads", "checkpoint_dir"} & set(raw["params"])  # run-time options are not hyperparameters
 
 
 def test_class_weights_favour_rare_areas():
@@ -118,6 +75,21 @@ def test_class_weights_favour_rare_areas():
     assert inv[0] > sq[0] > 1 > sq[5] > inv[5]
     assert inv[1] == 1.0  # an area absent from train keeps weight 1
     assert class_weights(y, 6, "none") is None
+
+
+def test_model_selection_scores_area_macro_f1_as_evaluate_does(schema):
+    from types import SimpleNamespace
+
+    from govtag.backends.training import _dev_score
+    from govtag.evaluate import compute_metrics
+
+    gold, pred = [0, 0, 5, 5], [0, 1, 5, 5]  # one 平台 sentence predicted 主体, an area absent from gold
+    none = np.zeros((4, 3))
+    out = _dev_score(SimpleNamespace(predictions=(np.eye(6)[pred], none), label_ids=(np.array(gold), none)))
+    rows = lambda idx: [{"area": schema.areas[i], "types": []} for i in idx]  # noqa: E731
+    m = compute_metrics(rows(gold), rows(pred), schema)
+    assert out["area_macro_f1"] == pytest.approx((2 / 3 + 0 + 1) / 3)  # 平台, 主体, 其他: not 主体-blind
+    assert m["area"]["macro_f1"] == round(out["area_macro_f1"], 4)
 
 
 # --- network ------------------------------------------------------------------------------------
@@ -212,7 +184,7 @@ def test_save_load_gives_identical_predictions_and_no_pickle(fitted, few, tmp_pa
     assert {"config.json", "README.md", "network/model.safetensors", "network/config.json",
             "tokenizer/tokenizer.json", "training_log.json"} <= names
     assert not [n for n in names if n.endswith((".bin", ".pt", ".pkl", ".pth"))]
-    loaded = load_model(out)
+    loaded = Tagger.load(out)
     assert isinstance(loaded, TransformerTagger)
     a1, t1 = fitted.predict_proba(few)
     a2, t2 = loaded.predict_proba(few)
@@ -221,56 +193,91 @@ def test_save_load_gives_identical_predictions_and_no_pickle(fitted, few, tmp_pa
     assert loaded.predict(few) == fitted.predict(few)
 
 
-def test_missing_weight_file_is_a_govtag_error(fitted, tmp_path):
+def test_every_saved_file_follows_the_umask_safetensors_included(fitted, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = fitted.save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(out)): stat.S_IMODE(p.stat().st_mode) for p in out.rglob("*")}
+    assert modes["network/model.safetensors"] == 0o644  # safetensors itself writes 0600
+    assert all(m == (0o755 if (out / name).is_dir() else 0o644) for name, m in modes.items()), modes
+
+
+def test_missing_or_damaged_weight_files_are_one_sentence(fitted, tmp_path):
     out = fitted.save(tmp_path / "m")
     (out / "network" / "model.safetensors").unlink()
     with pytest.raises(GovtagError, match="incomplete.*model.safetensors"):
-        load_model(out)
+        Tagger.load(out)
     out = fitted.save(tmp_path / "m2")
     (out / "network" / "model.safetensors").write_bytes(b"not safetensors")
-    with pytest.raises(GovtagError, match="cannot be read"):
-        load_model(out)
+    with pytest.raises(GovtagError, match=r"model.safetensors: damaged, cannot be read"):
+        Tagger.load(out)
+    out = fitted.save(tmp_path / "m3")
+    (out / "tokenizer" / "tokenizer.json").write_text('{"model": {"type": "Word', encoding="utf-8")
+    with pytest.raises(GovtagError, match=r"tokenizer.json: damaged, cannot be read"):
+        Tagger.load(out)
 
 
-def test_tfidf_mix_survives_save_and_load(tiny_encoder, few, tmp_path):
-    tagger = TransformerTagger(tiny_params(tiny_encoder, epochs=2, tfidf_weight=0.5,
-                                           checkpoint_dir=str(tmp_path / "ck"))).fit(few, few)
+def test_overwritten_weight_bytes_are_refused_not_scored_as_nan(fitted, tmp_path):
+    out = fitted.save(tmp_path / "m")
+    weights = out / "network" / "model.safetensors"
+    raw = bytearray(weights.read_bytes())
+    start = 8 + int.from_bytes(raw[:8], "little")  # safetensors: 8-byte header length, JSON header, tensors
+    raw[start:start + 4096] = b"\xff" * 4096  # float32 0xffffffff is NaN
+    weights.write_bytes(bytes(raw))
+    with pytest.raises(GovtagError, match="model.safetensors: weights hold NaN or infinite values"):
+        Tagger.load(out)
+
+
+def test_tfidf_mix_survives_save_and_load_through_public_methods(tiny_encoder, few, tmp_path):
+    tagger = TransformerTagger(tiny_params(tiny_encoder, epochs=2, tfidf_weight=0.5)).fit(
+        few, few, RunOptions(checkpoint_dir=str(tmp_path / "ck")))
     assert not (tmp_path / "ck").exists()  # a finished run removes its checkpoints
-    loaded = load_model(tagger.save(tmp_path / "m"))
+    loaded = Tagger.load(tagger.save(tmp_path / "m"))
+    assert type(loaded.tfidf_).__name__ == "TfidfTagger"
+    assert Tagger.load(tmp_path / "m" / "tfidf").backend == "tfidf"  # a TF-IDF model directory of its own
     np.testing.assert_allclose(tagger.predict_proba(few)[0], loaded.predict_proba(few)[0], atol=1e-6)
     (tmp_path / "m" / "tfidf" / "weights.npz").unlink()
     with pytest.raises(GovtagError, match="incomplete"):
-        load_model(tmp_path / "m")
+        Tagger.load(tmp_path / "m")
+
+
+def test_run_options_are_not_hyperparameters(fitted, tmp_path):
+    meta = json.loads((fitted.save(tmp_path / "m") / "config.json").read_text(encoding="utf-8"))
+    assert not {"resume", "threads", "checkpoint_dir"} & set(meta["params"])
+    assert set(meta["params"]) == set(vars(TransformerParams()))
 
 
 # --- interrupt and resume -----------------------------------------------------------------------
 def test_ctrl_c_leaves_a_checkpoint_and_resume_finishes(tiny_encoder, few, tmp_path, monkeypatch):
-    from govtag.backends import transformer as tr
+    from govtag.backends import training
 
     ckpt = tmp_path / "ck"
-    params = tiny_params(tiny_encoder, epochs=3, checkpoint_dir=str(ckpt))
-    original = tr._Interrupt.on_step_end
+    params = tiny_params(tiny_encoder, epochs=3)
+    run = RunOptions(checkpoint_dir=str(ckpt))
+    original = training.Interrupt.on_step_end
 
     def press_ctrl_c_at_step_3(self, args, state, control, **kw):
         if state.global_step == 3 and not self.hit:
             os.kill(os.getpid(), signal.SIGINT)  # goes through the real handler
         return original(self, args, state, control, **kw)
 
-    monkeypatch.setattr(tr._Interrupt, "on_step_end", press_ctrl_c_at_step_3)
+    monkeypatch.setattr(training.Interrupt, "on_step_end", press_ctrl_c_at_step_3)
     with pytest.raises(KeyboardInterrupt):
-        TransformerTagger(params).fit(few, few)
+        TransformerTagger(params).fit(few, few, run)
     assert (ckpt / "checkpoint-3" / "trainer_state.json").is_file()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    monkeypatch.setattr(tr._Interrupt, "on_step_end", original)
+    monkeypatch.setattr(training.Interrupt, "on_step_end", original)
 
-    params.resume = True
-    tagger = TransformerTagger(params).fit(few, few)
+    run.resume = True
+    tagger = TransformerTagger(params).fit(few, few, run)
     assert tagger.train_log_["resumed_from"].endswith("checkpoint-3")
     steps = -(-len(few) // params.batch_size) * params.epochs
     assert tagger.train_log_["epochs"][-1]["step"] == steps
     assert not ckpt.exists()
     with pytest.raises(GovtagError, match="no checkpoint"):
-        TransformerTagger(params).fit(few, few)
+        TransformerTagger(params).fit(few, few, run)
 
 
 # --- the real encoder ---------------------------------------------------------------------------
@@ -279,8 +286,8 @@ def test_default_encoder_trains_briefly_and_tags_the_seed_report(seed_records, t
     from govtag.tag import tag
 
     train = [r for r in seed_records][:48]
-    params = TransformerParams(epochs=1, batch_size=16, max_length=48, checkpoint_dir=str(tmp_path / "ck"))
-    tagger = TransformerTagger(params).fit(train, seed_records[48:])
+    params = TransformerParams(epochs=1, batch_size=16, max_length=48)
+    tagger = TransformerTagger(params).fit(train, seed_records[48:], RunOptions(checkpoint_dir=str(tmp_path / "ck")))
     out = tagger.save(tmp_path / "model")
     assert json.loads((out / "network" / "config.json").read_text())["encoder_config"]["pad_token_id"] == 1
     report = ROOT / "data" / "reports"

@@ -1,8 +1,9 @@
-"""The interface every backend implements, and what they share: calibration, prediction rows, save/load.
+"""The interface every backend implements, and what they share: context, calibration, prediction rows,
+save and load.
 
 A backend is an estimator in scikit-learn's shape: ``__init__`` only stores hyperparameters, ``fit``
 returns self, learned state ends in ``_``. Evaluation and tagging code hold a `Tagger` and never ask
-which backend it is. A trained model is a directory (see `Tagger.save`):
+which backend it is. A trained model is a directory (see `Tagger.save` and `govtag.backends.store`):
 
     config.json   backend, format version, label lists, schema, params, thresholds, temperature, metrics
     README.md     the model card
@@ -12,30 +13,49 @@ which backend it is. A trained model is a directory (see `Tagger.save`):
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from abc import ABC, abstractmethod
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
 from govtag import __version__
+from govtag.backends.store import FORMAT_VERSION, check_model_output, read_model_config, replaceable_by
 from govtag.calibrate import expected_calibration_error, fit_temperature, softmax, tune_thresholds
+from govtag.context import with_previous
 from govtag.errors import GovtagError
+from govtag.io import atomic_directory
 from govtag.schema import Schema, load_schema
 
-FORMAT_VERSION = 1
 REVIEW_AREA_SCORE = 0.6  # a calibrated area score below this asks for a human look
 REVIEW_MARGIN = 0.1      # a type score this close to its threshold asks for a human look
+
+
+@dataclass
+class RunOptions:
+    """How one training run goes, as opposed to the model it makes: never saved as a hyperparameter.
+
+    Attributes:
+        threads: CPU threads for torch while training (0: torch's default).
+        checkpoint_dir: where checkpoints go while training; None: ``$GOVTAG_HOME/checkpoints/<run>``.
+        resume: continue from the last checkpoint of this same run (``govtag train --resume``).
+    """
+
+    threads: int = 2
+    checkpoint_dir: str | None = None
+    resume: bool = False
+
+    def check(self) -> list[tuple[str, str]]:
+        return [("threads", "must be >= 0")] if self.threads < 0 else []
 
 
 class Tagger(ABC):
     """Predicts one area and a set of types for each sentence record.
 
-    Records are dicts with ``text``, ``doc`` (report title), ``section`` (heading path) and optionally
-    ``prev`` (the sentence before); labelled records also carry ``area`` and ``types``.
+    Records are dicts with ``text``, ``doc`` (report title) and ``section`` (heading path), in report
+    order: the Tagger gives each its previous sentence (`govtag.context.with_previous`) before fitting
+    or scoring. Labelled records also carry ``area`` and ``types``.
 
     Args:
         params: the backend's hyperparameters (an instance of its ``Params`` dataclass).
@@ -43,14 +63,18 @@ class Tagger(ABC):
         seed: random seed for everything the backend draws.
 
     Example:
-        >>> tagger = get_backend("tfidf")(seed=13).fit(train_records, dev_records)
-        >>> tagger.predict([{"text": "新增高新技术企业35家。", "doc": "某县科技局2022年工作总结",
-        ...                  "section": ["一、2022年工作总结"]}])[0]["area"]
-        '主体'
+        >>> from govtag.backends import get_backend
+        >>> rec = {"doc": "某县2023年工作计划", "section": []}
+        >>> train = [{**rec, "text": t, "area": a, "types": ty} for t, a, ty in [
+        ...     ("加强党风廉政教育。", "党建", []), ("新增高新技术企业35家。", "主体", ["metric"])]]
+        >>> tagger = get_backend("tfidf")(seed=13).fit(train)
+        >>> tagger.predict([{**rec, "text": "加强党风廉政建设。"}])[0]["area"]
+        '党建'
     """
 
     backend: ClassVar[str]
     Params: ClassVar[type]
+    resumable: ClassVar[bool] = False  # whether training keeps checkpoints that RunOptions.resume continues
 
     def __init__(self, params=None, schema: Schema | None = None, seed: int = 13):
         self.params = params if params is not None else self.Params()
@@ -59,8 +83,8 @@ class Tagger(ABC):
 
     # --- what a backend implements -------------------------------------------------------------
     @abstractmethod
-    def _fit(self, train: list[dict], dev: list[dict] | None) -> None:
-        """Learn from labelled records (dev may be used for model selection only)."""
+    def _fit(self, train: list[dict], dev: list[dict] | None, run: RunOptions) -> None:
+        """Learn from labelled records with context attached (dev may be used for model selection only)."""
 
     @abstractmethod
     def _scores(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -72,11 +96,16 @@ class Tagger(ABC):
 
     @abstractmethod
     def _load_weights(self, directory: Path) -> None:
-        """Read what `_save_weights` wrote and restore the learned state."""
+        """Read what `_save_weights` wrote and restore the learned state (`store.reading` names bad files)."""
 
     # --- shared behaviour ----------------------------------------------------------------------
-    def fit(self, train: list[dict], dev: list[dict] | None = None) -> "Tagger":
+    def fit(self, train: list[dict], dev: list[dict] | None = None, run: RunOptions | None = None) -> "Tagger":
         """Train on ``train``; when ``dev`` is given, tune type thresholds and the area temperature on it.
+
+        Args:
+            train: labelled records, in report order.
+            dev: labelled records for model selection and calibration (never trained on).
+            run: how the run goes (threads, checkpoints, resume); defaults to `RunOptions()`.
 
         Returns:
             self, fitted.
@@ -84,12 +113,17 @@ class Tagger(ABC):
         if not train:
             raise GovtagError("the training split is empty; give training records (a JSONL file whose "
                               "records have no split field or split: train)")
+        areas = sorted({r["area"] for r in train})
+        if len(areas) < 2:
+            raise GovtagError(f"the training split holds sentences of one area only ({areas[0]}); a model needs "
+                              "at least two areas to tell apart: add labelled sentences of other areas")
         self.area_labels_ = list(self.schema.areas)
         self.type_labels_ = list(self.schema.types)
         self.thresholds_ = np.full(len(self.type_labels_), 0.5)
         self.temperature_ = 1.0
         self.calibration_: dict = {"fitted_on": None}
-        self._fit(train, dev or None)
+        dev = with_previous(dev) if dev else None
+        self._fit(with_previous(train), dev, run or RunOptions())
         if dev:
             self.calibrate(dev)
         return self
@@ -101,7 +135,7 @@ class Tagger(ABC):
             ``{"fitted_on": n, "temperature": t, "ece_before": e0, "ece_after": e1, "thresholds": {...}}``.
         """
         self._check_fitted()
-        logits, type_probs = self._scores(dev)
+        logits, type_probs = self._scores(with_previous(dev))
         gold_area = np.array([self.area_labels_.index(r["area"]) for r in dev])
         gold_types = np.array([[int(t in r["types"]) for t in self.type_labels_] for r in dev])
         self.thresholds_ = tune_thresholds(type_probs, gold_types)
@@ -116,20 +150,19 @@ class Tagger(ABC):
     def _check_fitted(self) -> None:
         if not hasattr(self, "area_labels_"):
             raise GovtagError(f"this {type(self).__name__} is not fitted yet; call fit(train, dev) "
-                              "or load a trained model directory with govtag.backends.load_model(path)")
+                              "or load a trained model directory with Tagger.load(path)")
 
     def predict_proba(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated area probabilities ``[n, A]`` and type probabilities ``[n, T]``, schema order.
 
         Example:
-            >>> area_p, type_p = tagger.predict_proba([{"text": "加强党风廉政教育。", "doc": "", "section": []}])
-            >>> tagger.area_labels_[area_p[0].argmax()]
-            '党建'
+            For a fitted ``tagger``, ``tagger.predict_proba([{"text": "加强党风廉政教育。", "doc": "",
+            "section": []}])`` returns arrays of shape ``(1, 6)`` and ``(1, 3)``; each area row sums to 1.
         """
         self._check_fitted()
         if not records:
             return np.zeros((0, len(self.area_labels_))), np.zeros((0, len(self.type_labels_)))
-        logits, type_probs = self._scores(records)
+        logits, type_probs = self._scores(with_previous(records))
         return softmax(logits, self.temperature_), type_probs
 
     def predict(self, records: list[dict]) -> list[dict]:
@@ -141,9 +174,8 @@ class Tagger(ABC):
             within 0.1 of its threshold).
 
         Example:
-            >>> tagger.predict([{"text": "2023年拟新增高新技术企业35家。", "doc": "",
-            ...                  "section": ["二、2023年工作思路"]}])[0]["types"]
-            ['plan', 'metric']
+            A fitted default model gives "2023年拟新增高新技术企业35家。" under "二、2023年工作思路"
+            ``types`` ``['plan', 'metric']``; see the class example for a run.
         """
         area_p, type_p = self.predict_proba(records)
         rows = []
@@ -157,24 +189,27 @@ class Tagger(ABC):
                          "review": unsure})
         return rows
 
+    # --- the model directory -------------------------------------------------------------------
     def save(self, path: str | Path, config: dict | None = None, metrics: dict | None = None,
-             data: dict | None = None) -> Path:
-        """Write the model directory atomically (built in a temp folder, then renamed into place).
+             data: dict | None = None, force: bool = False) -> Path:
+        """Write the model directory atomically (built in a hidden temporary folder, then renamed into place).
 
         Args:
-            path: the model directory; an existing one is replaced only once the new one is complete.
+            path: the model directory; an existing model directory of this backend is replaced only once
+                the new one is complete. Anything else there is refused (`store.check_model_output`).
             config: the resolved training config, saved verbatim.
             metrics: dev metrics to record in config.json and the card.
             data: what it was trained on (files, counts, hash) for the card.
+            force: allow replacing a model directory of another backend.
 
         Returns:
             The directory.
         """
+        from govtag.card import render_card  # the card reads config.json's shape only
+
         self._check_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        path = check_model_output(path, self.backend, force)
+        with atomic_directory(path, replaceable_by(self.backend, force)) as tmp:
             self._save_weights(tmp)
             meta = {
                 "format_version": FORMAT_VERSION, "backend": self.backend, "govtag_version": __version__,
@@ -185,26 +220,36 @@ class Tagger(ABC):
                 "metrics": metrics or {}, "data": data or {}, "config": config or {},
             }
             (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-            from govtag.card import render_card  # the card reads config.json's shape only
             (tmp / "README.md").write_text(render_card(meta), encoding="utf-8")
-            tmp.chmod(0o755)  # mkdtemp makes it owner-only; a model folder is meant to be shared
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                path.rename(old)
-                tmp.rename(path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         return path
 
-    def _restore(self, meta: dict, directory: Path) -> "Tagger":
-        self.area_labels_ = list(meta["area_labels"])
-        self.type_labels_ = list(meta["type_labels"])
-        self.thresholds_ = np.array([meta["thresholds"][t] for t in self.type_labels_])
-        self.temperature_ = float(meta["temperature"])
-        self.calibration_ = meta.get("calibration", {})
-        self._load_weights(directory)
-        return self
+    @classmethod
+    def load(cls, path: str | Path, schema: Schema | None = None) -> "Tagger":
+        """Load a model directory: check config.json strictly, then restore the backend it names.
+
+        Args:
+            path: the directory `Tagger.save` wrote.
+            schema: the schema the caller works with; defaults to the schema shipped with govtag. A model
+                trained under different labels is refused.
+
+        Returns:
+            The fitted Tagger of the saved backend (a subclass of ``cls``).
+
+        Example:
+            After ``govtag train --config configs/baseline.yaml``,
+            ``Tagger.load("models/baseline").predict([{"text": "加强党风廉政教育。", "doc": "",
+            "section": []}])[0]["area"]`` is ``'党建'``.
+        """
+        saved = read_model_config(path, schema or load_schema())
+        if not issubclass(saved.cls, cls):
+            raise GovtagError(f"{path}: holds a {saved.meta['backend']} model, not a {cls.backend} one; "
+                              "load it with govtag.backends.Tagger.load")
+        tagger = saved.cls(params=saved.params, schema=saved.schema, seed=saved.meta["seed"])
+        meta = saved.meta
+        tagger.area_labels_ = list(meta["area_labels"])
+        tagger.type_labels_ = list(meta["type_labels"])
+        tagger.thresholds_ = np.array([float(meta["thresholds"][t]) for t in tagger.type_labels_])
+        tagger.temperature_ = float(meta["temperature"])
+        tagger.calibration_ = meta.get("calibration", {})
+        tagger._load_weights(Path(path))
+        return tagger

@@ -18,21 +18,9 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from govtag.backends.base import Tagger
-
-CONTEXT_PARTS = ("doc", "section", "prev")
-
-
-def context_part(record: dict, part: str) -> str:
-    """The text of one context part of a record.
-
-    Example:
-        >>> context_part({"section": ["二、2023年工作思路", "(二)抓主体"]}, "section")
-        '二、2023年工作思路 > (二)抓主体'
-    """
-    if part == "section":
-        return " > ".join(record.get("section") or [])
-    return str(record.get(part) or "")
+from govtag.backends.base import RunOptions, Tagger
+from govtag.backends.store import reading, require_finite
+from govtag.context import context_part, context_problem
 
 
 @dataclass
@@ -57,9 +45,8 @@ class TfidfParams:
             problems.append(("min_df", "must be >= 1"))
         if self.max_features < 1:
             problems.append(("max_features", "must be >= 1"))
-        bad = [c for c in self.context if c not in CONTEXT_PARTS]
-        if bad:
-            problems.append(("context", f"unknown part(s) {', '.join(bad)}; expected any of {', '.join(CONTEXT_PARTS)}"))
+        if context_problem(self.context):
+            problems.append(("context", context_problem(self.context)))
         if self.context_weight < 0:
             problems.append(("context_weight", "must be >= 0"))
         for key in ("c_area", "c_types"):
@@ -74,8 +61,10 @@ class TfidfTagger(Tagger):
     """Character n-gram TF-IDF + logistic regression, behind the common `Tagger` interface.
 
     Example:
-        >>> t = TfidfTagger().fit(train_records, dev_records)
-        >>> t.predict([{"text": "加强党风廉政教育。", "doc": "", "section": []}])[0]["area"]
+        >>> rec = {"doc": "某县2023年工作计划", "section": ["二、2023年工作思路"], "types": ["plan"]}
+        >>> t = TfidfTagger().fit([{**rec, "text": "加强党风廉政教育。", "area": "党建"},
+        ...                        {**rec, "text": "培育高新技术企业。", "area": "主体"}])
+        >>> t.predict([{**rec, "text": "加强党风廉政建设。"}])[0]["area"]
         '党建'
     """
 
@@ -98,7 +87,7 @@ class TfidfTagger(Tagger):
             mats.append(self.vectorizers_[name].transform(texts) * weight)
         return sp.hstack(mats, format="csr")
 
-    def _fit(self, train: list[dict], dev: list[dict] | None) -> None:
+    def _fit(self, train: list[dict], dev: list[dict] | None, run: RunOptions) -> None:
         self.vectorizers_ = {}
         for name in self._blocks():
             texts = [r["text"] if name == "text" else context_part(r, name) for r in train]
@@ -146,13 +135,18 @@ class TfidfTagger(Tagger):
                             type_intercept=self.type_intercept_, **arrays)
 
     def _load_weights(self, directory: Path) -> None:
-        vocab = json.loads((directory / "vectorizers.json").read_text(encoding="utf-8"))
-        with np.load(directory / "weights.npz", allow_pickle=False) as w:
-            self.area_coef_, self.area_intercept_ = w["area_coef"], w["area_intercept"]
-            self.type_coef_, self.type_intercept_ = w["type_coef"], w["type_intercept"]
-            self.vectorizers_ = {}
-            for name in self._blocks():
-                vec = self._vectorizer()
-                vec.vocabulary_ = vocab[name]["vocabulary"]
-                vec.idf_ = w[f"idf_{name}"]
-                self.vectorizers_[name] = vec
+        with reading(directory / "vectorizers.json"):
+            vocab = json.loads((directory / "vectorizers.json").read_text(encoding="utf-8"))
+            vocabularies = {name: dict(vocab[name]["vocabulary"]) for name in self._blocks()}
+        names = ["area_coef", "area_intercept", "type_coef", "type_intercept", *(f"idf_{b}" for b in self._blocks())]
+        with reading(directory / "weights.npz"), np.load(directory / "weights.npz", allow_pickle=False) as w:
+            arrays = {name: np.asarray(w[name], dtype=np.float64) for name in names}
+        require_finite(all(np.isfinite(a).all() for a in arrays.values()), directory / "weights.npz")
+        self.area_coef_, self.area_intercept_ = arrays["area_coef"], arrays["area_intercept"]
+        self.type_coef_, self.type_intercept_ = arrays["type_coef"], arrays["type_intercept"]
+        self.vectorizers_ = {}
+        for name in self._blocks():
+            vec = self._vectorizer()
+            vec.vocabulary_ = vocabularies[name]
+            vec.idf_ = arrays[f"idf_{name}"]
+            self.vectorizers_[name] = vec

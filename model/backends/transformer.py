@@ -2,42 +2,35 @@
 
 Input is the sentence as the first segment and its context (section path, report title, optionally the
 previous sentence, in the configured order) as the second; the context is truncated first. Training
-uses the ``transformers`` Trainer on ``datasets`` data: length-bucketed batches, separate learning rates
-for encoder and heads, evaluation on dev each epoch, the best epoch kept by dev score (area macro-F1 +
-types micro-F1), early stopping, checkpoints for ``--resume``. Optionally the encoder's scores are
-mixed with a character n-gram TF-IDF model trained on the same data (``tfidf_weight``).
+(`govtag.backends.training`) uses the ``transformers`` Trainer on ``datasets`` data: length-bucketed
+batches, separate learning rates for encoder and heads, the best epoch kept by dev score, early
+stopping, checkpoints for ``--resume``. Optionally the encoder's probabilities are mixed with those of
+a TF-IDF model (`govtag.backends.tfidf`) trained on the same data (``tfidf_weight``), through its
+public ``fit``, ``predict_proba``, ``save`` and ``load``.
 
 A saved model directory holds ``network/`` (config.json + model.safetensors), ``tokenizer/``,
-``tfidf/`` when mixed, and ``training_log.json``; nothing is pickled and loading needs no network.
+``tfidf/`` (a TF-IDF model directory of its own) when mixed, and ``training_log.json``; nothing is
+pickled and loading needs no network.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import shutil
-import signal
-import sys
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from govtag.backends.base import Tagger
-from govtag.backends.tfidf import TfidfParams, TfidfTagger, context_part
+from govtag.backends.base import RunOptions, Tagger
+from govtag.backends.store import reading, require_finite
+from govtag.backends.tfidf import TfidfParams, TfidfTagger
+from govtag.calibrate import softmax
+from govtag.context import context_part, context_problem
 from govtag.errors import GovtagError
 
-CONTEXT_PARTS = ("doc", "section", "prev")
 CLASS_WEIGHTS = ("none", "sqrt_inv", "inv")
 POOLINGS = ("mean", "cls", "text_mean")
-NEEDED = ("network/config.json", "network/model.safetensors", "tokenizer/tokenizer.json")
-
-
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -62,9 +55,6 @@ class TransformerParams:
     freeze_layers: int = 0
     early_stopping_patience: int = 2
     tfidf_weight: float = 0.0
-    resume: bool = False
-    checkpoint_dir: str | None = None
-    threads: int = 2
 
     def check(self) -> list[tuple[str, str]]:
         p = []
@@ -72,9 +62,8 @@ class TransformerParams:
             p.append(("encoder", "must name an encoder: default, a local model directory or a hub name"))
         if self.pooling not in POOLINGS:
             p.append(("pooling", f"expected one of {', '.join(POOLINGS)}"))
-        bad = [c for c in self.context if c not in CONTEXT_PARTS]
-        if bad or len(set(self.context)) != len(self.context):
-            p.append(("context", f"expected distinct parts out of {', '.join(CONTEXT_PARTS)}, found {self.context}"))
+        if context_problem(self.context):
+            p.append(("context", context_problem(self.context)))
         if not 8 <= self.max_length <= 512:
             p.append(("max_length", "must be between 8 and 512 tokens"))
         for key in ("epochs", "batch_size"):
@@ -86,7 +75,7 @@ class TransformerParams:
         for key in ("warmup_ratio", "dropout", "label_smoothing"):
             if not 0 <= getattr(self, key) < 1:
                 p.append((key, "must be >= 0 and < 1"))
-        for key in ("weight_decay", "types_loss_weight", "early_stopping_patience", "threads", "freeze_layers"):
+        for key in ("weight_decay", "types_loss_weight", "early_stopping_patience", "freeze_layers"):
             if getattr(self, key) < 0:
                 p.append((key, "must be >= 0"))
         if self.area_class_weight not in CLASS_WEIGHTS:
@@ -114,8 +103,7 @@ def class_weights(areas: list[int], n_classes: int, how: str) -> list[float] | N
 def run_key(params: TransformerParams, seed: int, train: list[dict], dev: list[dict] | None) -> str:
     """A short hash of everything that defines a training run, naming its default checkpoint folder."""
     h = hashlib.sha256()
-    skip = {"resume", "threads", "checkpoint_dir"}
-    h.update(json.dumps({k: v for k, v in asdict(params).items() if k not in skip}, sort_keys=True).encode())
+    h.update(json.dumps(asdict(params), sort_keys=True).encode())
     h.update(str(seed).encode())
     for rec in list(train) + [None] + list(dev or []):
         h.update(b"|" if rec is None else json.dumps([rec.get("id"), rec["text"], rec["area"], rec["types"]],
@@ -127,13 +115,16 @@ class TransformerTagger(Tagger):
     """A fine-tuned encoder with two heads, behind the common `Tagger` interface.
 
     Example:
-        >>> t = TransformerTagger(TransformerTagger.Params(encoder="/tmp/tiny-bert", epochs=1)).fit(train, dev)
-        >>> t.predict([{"text": "加强党风廉政教育。", "doc": "", "section": []}])[0]["area"]
-        '党建'
+        With an encoder folder (``default`` builds one offline) and labelled records ``train`` and ``dev``
+        as `govtag.data.load_records` returns them::
+
+            tagger = TransformerTagger(TransformerParams(epochs=3)).fit(train, dev, RunOptions(threads=2))
+            tagger.predict([{"text": "加强党风廉政教育。", "doc": "", "section": []}])[0]["area"]  # '党建'
     """
 
     backend = "transformer"
     Params = TransformerParams
+    resumable = True
 
     # --- input ----------------------------------------------------------------------------------
     def _context(self, record: dict) -> str:
@@ -195,21 +186,21 @@ class TransformerTagger(Tagger):
         self.use_type_ids_ = getattr(self.model_.config.encoder_config, "type_vocab_size", 1) > 1
 
     # --- training -------------------------------------------------------------------------------
-    def _fit(self, train: list[dict], dev: list[dict] | None) -> None:
+    def _fit(self, train: list[dict], dev: list[dict] | None, run: RunOptions) -> None:
         import datasets
         import torch
         import transformers
-        from transformers import EarlyStoppingCallback, TrainingArguments
-        from transformers.trainer_utils import get_last_checkpoint
 
+        from govtag.backends.training import fine_tune, say
         from govtag.encoders import resolve_encoder
+        from govtag.home import govtag_home
         from govtag.network import TwoHeadModel
 
         p = self.params
-        if p.threads:
-            torch.set_num_threads(p.threads)
+        if run.threads:
+            torch.set_num_threads(run.threads)
         transformers.set_seed(self.seed)
-        encoder_dir = resolve_encoder(p.encoder, progress=_say)
+        encoder_dir = resolve_encoder(p.encoder, progress=say)
         y_area = [self.area_labels_.index(r["area"]) for r in train]
         self.model_ = TwoHeadModel.from_encoder(
             encoder_dir, pooling=p.pooling, num_areas=len(self.area_labels_), num_types=len(self.type_labels_),
@@ -231,61 +222,18 @@ class TransformerTagger(Tagger):
                 row["types"] = [int(t in r["types"]) for t in self.type_labels_]
             return datasets.Dataset.from_list(rows)
 
-        train_ds, dev_ds = dataset(train), (dataset(dev) if dev else None)
-        ckpt = Path(p.checkpoint_dir).expanduser() if p.checkpoint_dir else _default_checkpoints(
-            run_key(p, self.seed, train, dev))
-        last = get_last_checkpoint(str(ckpt)) if ckpt.is_dir() else None
-        if p.resume and last is None:
-            raise GovtagError(f"--resume: no checkpoint in {ckpt} for this config and data; train without --resume")
-        if not p.resume:
-            _remove_checkpoints(ckpt)
-        steps_per_epoch = math.ceil(len(train) / p.batch_size)
-        args = TrainingArguments(
-            output_dir=str(ckpt), per_device_train_batch_size=p.batch_size, per_device_eval_batch_size=64,
-            num_train_epochs=p.epochs, learning_rate=p.lr_encoder, weight_decay=p.weight_decay,
-            warmup_steps=p.warmup_ratio, lr_scheduler_type="linear", eval_strategy="epoch" if dev else "no",
-            save_strategy="epoch", save_total_limit=1, load_best_model_at_end=bool(dev),
-            metric_for_best_model="score" if dev else None, greater_is_better=True,
-            logging_steps=max(1, steps_per_epoch // 4), report_to="none", seed=self.seed, data_seed=self.seed,
-            dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(), remove_unused_columns=False,
-            label_names=["area", "types"], train_sampling_strategy="group_by_length", length_column_name="length",
-            disable_tqdm=False)
-        callbacks = [_Interrupt(), _EpochTimer()]
-        if dev and p.early_stopping_patience:
-            callbacks.append(EarlyStoppingCallback(early_stopping_patience=p.early_stopping_patience))
-        trainer = _TwoHeadTrainer(model=self.model_, args=args, data_collator=self._collate,
-                                  train_dataset=train_ds, eval_dataset=dev_ds, callbacks=callbacks,
-                                  compute_metrics=_dev_score, lr_heads=p.lr_heads)
-        _say(f"fine-tuning {p.encoder} ({encoder_dir}) for up to {p.epochs} epochs of {steps_per_epoch} steps; "
-             f"checkpoints in {ckpt}" + (f", resuming from {last}" if p.resume else ""))
-        started = time.perf_counter()
-        with callbacks[0].installed():
-            trainer.train(resume_from_checkpoint=last if p.resume else None)
-        if callbacks[0].hit:
-            _say(f"interrupted: a checkpoint was saved in {ckpt}; run the same command with --resume to continue")
-            raise KeyboardInterrupt
-        self.model_ = trainer.model.eval()
-        history = [{k: round(v, 4) if isinstance(v, float) else v for k, v in e.items()}
-                   for e in trainer.state.log_history if "eval_score" in e]
-        best = trainer.state.best_metric
-        self.train_log_ = {"seconds": round(time.perf_counter() - started, 1), "epochs": history,
-                           "epoch_seconds": callbacks[1].seconds, "best_score": best,
-                           "best_epoch": next((e["epoch"] for e in history if best is not None
-                                               and abs(e["eval_score"] - best) < 1e-4), None),
-                           "resumed_from": last if p.resume else None, "train_sentences": len(train)}
+        checkpoints = Path(run.checkpoint_dir).expanduser() if run.checkpoint_dir else \
+            govtag_home() / "checkpoints" / f"transformer-{run_key(p, self.seed, train, dev)}"
+        self.model_, self.train_log_ = fine_tune(self.model_, self._collate, dataset(train),
+                                                 dataset(dev) if dev else None, p, checkpoints, run.resume, self.seed)
         if p.tfidf_weight > 0:
-            self.tfidf_ = self._new_tfidf().fit(train)
-        _remove_checkpoints(ckpt)  # a finished run needs none
-
-    def _new_tfidf(self) -> TfidfTagger:
-        return TfidfTagger(params=TfidfParams(context=list(self.params.context)), schema=self.schema, seed=self.seed)
+            tfidf = TfidfParams(context=list(p.context))
+            self.tfidf_ = TfidfTagger(params=tfidf, schema=self.schema, seed=self.seed).fit(train)
 
     # --- scores ---------------------------------------------------------------------------------
     def _scores(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
-        if self.params.threads:
-            torch.set_num_threads(self.params.threads)
         rows = self._encode(records)
         order = np.argsort([r["length"] for r in rows], kind="stable")
         area = np.zeros((len(rows), len(self.area_labels_)))
@@ -299,11 +247,9 @@ class TransformerTagger(Tagger):
                 area[idx] = out.area_logits.double().cpu().numpy()
                 types[idx] = torch.sigmoid(out.type_logits).double().cpu().numpy()
         w = self.params.tfidf_weight
-        if w > 0:
-            from govtag.calibrate import softmax
-
-            t_area, t_types = self.tfidf_._scores(records)
-            area = np.log((1 - w) * softmax(area) + w * softmax(t_area) + 1e-12)
+        if w > 0:  # the TF-IDF model is fitted without dev, so its probabilities are plain softmax ones
+            t_area, t_types = self.tfidf_.predict_proba(records)
+            area = np.log((1 - w) * softmax(area) + w * t_area + 1e-12)
             types = (1 - w) * types + w * t_types
         return area, types
 
@@ -312,28 +258,27 @@ class TransformerTagger(Tagger):
         self.model_.save_pretrained(directory / "network")
         self.tokenizer_.save_pretrained(directory / "tokenizer")
         if self.params.tfidf_weight > 0:
-            (directory / "tfidf").mkdir()
-            self.tfidf_._save_weights(directory / "tfidf")
+            self.tfidf_.save(directory / "tfidf")
         log = getattr(self, "train_log_", {})
         (directory / "training_log.json").write_text(json.dumps(log, ensure_ascii=False, indent=2), encoding="utf-8")
 
     def _load_weights(self, directory: Path) -> None:
-        from govtag.network import TwoHeadModel
+        import torch
 
-        needed = list(NEEDED) + (["tfidf/weights.npz", "tfidf/vectorizers.json"] if self.params.tfidf_weight > 0 else [])
-        for name in needed:
-            if not (directory / name).is_file():
-                raise FileNotFoundError(2, "missing", str(directory / name))
-        try:
-            self.model_ = TwoHeadModel.from_pretrained(directory / "network").eval()
-        except Exception as exc:  # noqa: BLE001 - safetensors, JSON and shape errors all mean: unreadable
-            raise GovtagError(f"{directory}: the network weights cannot be read ({type(exc).__name__}); "
-                              "retrain the model or copy the whole folder again") from None
-        self._setup_tokenizer(str(directory / "tokenizer"))
+        from govtag.network import TwoHeadConfig, TwoHeadModel
+
+        net = directory / "network"
+        with reading(net / "config.json"):
+            config = TwoHeadConfig.from_pretrained(net)
+        with reading(net / "model.safetensors"):  # checked first: else transformers looks for other formats
+            self.model_ = TwoHeadModel.from_pretrained(net, config=config).eval()
+        require_finite(all(bool(torch.isfinite(t).all()) for t in self.model_.state_dict().values()
+                           if t.is_floating_point()), net / "model.safetensors")
+        with reading(directory / "tokenizer" / "tokenizer.json"):
+            self._setup_tokenizer(str(directory / "tokenizer"))
         if self.params.tfidf_weight > 0:
-            self.tfidf_ = self._new_tfidf()
-            self.tfidf_.area_labels_, self.tfidf_.type_labels_ = self.area_labels_, self.type_labels_
-            self.tfidf_._load_weights(directory / "tfidf")
+            with reading(directory / "tfidf"):
+                self.tfidf_ = TfidfTagger.load(directory / "tfidf", self.schema)
 
 
 def _encoder_layers(encoder) -> list:
@@ -344,112 +289,3 @@ def _encoder_layers(encoder) -> list:
     if not lists:
         raise GovtagError("freeze_layers: this encoder has no list of layers to freeze; set freeze_layers: 0")
     return list(max(lists, key=len))
-
-
-def _remove_checkpoints(folder: Path) -> None:
-    """Delete the Trainer's ``checkpoint-*`` folders, and ``folder`` itself once empty (nothing else is touched)."""
-    if folder.is_dir():
-        for old in folder.glob("checkpoint-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        if not any(folder.iterdir()):
-            folder.rmdir()
-
-
-def _default_checkpoints(key: str) -> Path:
-    from govtag.home import govtag_home
-
-    return govtag_home() / "checkpoints" / f"transformer-{key}"
-
-
-def _dev_score(pred) -> dict:
-    """Dev metrics each epoch: area macro-F1, types micro-F1 (at 0.5) and their sum, the model-selection score."""
-    from sklearn.metrics import f1_score
-
-    (area_logits, type_logits), (area, types) = pred.predictions, pred.label_ids
-    a = f1_score(area, area_logits.argmax(1), average="macro", labels=np.unique(area), zero_division=0)
-    t = f1_score(types.astype(int), (type_logits > 0).astype(int), average="micro", zero_division=0)
-    return {"area_macro_f1": float(a), "types_micro_f1": float(t), "score": float(a + t)}
-
-
-def _trainer_base():
-    from transformers import Trainer, TrainerCallback
-
-    return Trainer, TrainerCallback
-
-
-Trainer, TrainerCallback = _trainer_base()
-
-
-class _TwoHeadTrainer(Trainer):
-    """The Trainer with two learning rates: ``lr_encoder`` for the encoder, ``lr_heads`` for the heads."""
-
-    def __init__(self, *args, lr_heads: float, **kwargs):
-        self.lr_heads = lr_heads
-        super().__init__(*args, **kwargs)
-
-    def create_optimizer(self, model=None):
-        import torch
-
-        if self.optimizer is None:
-            model = model or self.model
-            decay = set(self.get_decay_parameter_names(model))
-            groups = {}
-            for name, prm in model.named_parameters():
-                if not prm.requires_grad:
-                    continue
-                head = not name.startswith("encoder.")
-                key = (head, name in decay)
-                groups.setdefault(key, {"params": [], "lr": self.lr_heads if head else self.args.learning_rate,
-                                        "weight_decay": self.args.weight_decay if key[1] else 0.0})["params"].append(prm)
-            self.optimizer = torch.optim.AdamW(list(groups.values()), lr=self.args.learning_rate)
-        return self.optimizer
-
-
-class _Interrupt(TrainerCallback):
-    """First Ctrl-C: finish the current step, save a checkpoint, stop. A second Ctrl-C aborts at once."""
-
-    def __init__(self):
-        self.hit = False
-
-    def installed(self):
-        import contextlib
-
-        @contextlib.contextmanager
-        def ctx():
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            old = signal.getsignal(signal.SIGINT)
-
-            def handler(signum, frame):
-                self.hit = True
-                _say("\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort without one)")
-                signal.signal(signal.SIGINT, old)
-
-            signal.signal(signal.SIGINT, handler)
-            try:
-                yield
-            finally:
-                signal.signal(signal.SIGINT, old)
-
-        return ctx()
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.hit:
-            control.should_save = True
-            control.should_training_stop = True
-        return control
-
-
-class _EpochTimer(TrainerCallback):
-    """Records wall-clock seconds per epoch (training and dev evaluation)."""
-
-    def __init__(self):
-        self.seconds: list[float] = []
-        self._t = 0.0
-
-    def on_epoch_begin(self, args, state, control, **kwargs):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, args, state, control, **kwargs):
-        self.seconds.append(round(time.perf_counter() - self._t, 1))
