@@ -1,4 +1,5 @@
-"""Scoring a model on labelled sentences: metrics.json, report.md, a confusion-matrix picture, errors.csv."""
+"""Scoring a model on labelled sentences: metrics.json, report.md, a confusion-matrix picture
+(`govtag.plots`), errors.csv."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from govtag.calibrate import expected_calibration_error, reliability
 from govtag.errors import GovtagError
 from govtag.io import atomic_write, check_output_file, pad
+from govtag.plots import plot_confusion
 from govtag.schema import Schema
 
 
@@ -121,44 +123,6 @@ def format_summary(m: dict) -> str:
     if "calibration" in m:
         out.append(f"area calibration error (ECE) {m['calibration']['ece']:.3f}")
     return "\n".join(out)
-
-
-def _plot_labels(schema: Schema) -> list[str]:
-    from matplotlib import font_manager
-
-    cjk = any("CJK" in f.name or "WenQuanYi" in f.name or "Noto Sans SC" in f.name
-              for f in font_manager.fontManager.ttflist)
-    if cjk:
-        return list(schema.areas)
-    # without a CJK font matplotlib draws empty boxes; the schema's Latin names stay readable
-    return [e.get("en", e["label"]) for e in schema.raw["area"]]
-
-
-def plot_confusion(m: dict, schema: Schema, path: Path) -> None:
-    """Save the area confusion matrix (rows gold, columns predicted) as a PNG with counts in cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm = np.array(m["area"]["confusion"])
-    labels = _plot_labels(schema)
-    fig, ax = plt.subplots(figsize=(6.4, 5.4), dpi=120)
-    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
-                    color="white" if norm[i, j] > 0.6 else "black", fontsize=9)
-    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted area")
-    ax.set_ylabel("gold area")
-    ax.set_title(f"Area confusion (n={m['n']}, macro-F1 {m['area']['macro_f1']:.3f})")
-    fig.tight_layout()
-    with atomic_write(path, binary=True) as f:
-        fig.savefig(f, format="png")
-    plt.close(fig)
 
 
 def _report_md(m: dict, model_dir: str, data: list[str], n_errors: int) -> str:
