@@ -21,6 +21,9 @@ data_app = typer.Typer(help="Inspect annotated data.", no_args_is_help=True)
 base_app = typer.Typer(help="Build the offline base encoder.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(base_app, name="base")
+annotate_app = typer.Typer(help="Correct the model in Label Studio: export tasks, import annotations.",
+                           no_args_is_help=True)
+app.add_typer(annotate_app, name="annotate")
 
 
 class Terminated(KeyboardInterrupt):
@@ -167,6 +170,58 @@ def base_build(
 
     path = build_base_encoder(out, prune=prune, progress=lambda s: typer.echo(s, err=True))
     typer.echo(str(path))
+
+
+@app.command()
+@_user_errors
+def summary(
+    tagged: Annotated[Path, typer.Argument(help="A file `govtag tag` wrote: .jsonl, .csv or .xlsx.")],
+    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Folder for summary.csv and summary.png (default: beside the input).")] = None,
+) -> None:
+    """Count a tagged batch per report, area and type; write summary.csv and a stacked-bar summary.png.
+
+    Example: govtag summary out/batch.jsonl -o out/summary
+    """
+    from govtag.summary import summarise_file
+
+    typer.echo(summarise_file(tagged, out).format())
+
+
+@annotate_app.command("export")
+@_user_errors
+def annotate_export(
+    inputs: Annotated[list[str], typer.Argument(help="Report files, folders or glob patterns.")],
+    model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")] = Path("models/default"),
+    top: Annotated[Optional[int], typer.Option(help="Keep only the N least certain sentences.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Tasks JSON to import into Label Studio; label_config.xml is written beside it.")] = Path("tasks.json"),
+) -> None:
+    """Write Label Studio tasks, least certain sentences first, with the model's labels as predictions.
+
+    Example: govtag annotate export data/reports --model models/default --top 200 -o out/tasks.json
+    """
+    from govtag.annotate import export_tasks
+
+    done = export_tasks(inputs, model, output, top)
+    typer.echo(f"{done['tasks']} tasks of {done['sentences']} sentences → {done['out']}; "
+               f"paste {done['config']} into the project's labelling interface", err=True)
+
+
+@annotate_app.command("import")
+@_user_errors
+def annotate_import(
+    export: Annotated[Path, typer.Argument(help="Label Studio's JSON export (Export → JSON).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL of labelled records for `govtag train --train`.")],
+    split: Annotated[str, typer.Option(help="split of every record: train or dev.")] = "train",
+) -> None:
+    """Turn finished Label Studio annotations into govtag training records.
+
+    Example: govtag annotate import project-1-export.json -o data/my-reports.jsonl --split train
+    """
+    from govtag.annotate import import_annotations
+
+    done = import_annotations(export, output, split)
+    typer.echo(f"{done['records']} records → {done['out']} ({done['skipped']} tasks without a finished "
+               "annotation skipped)", err=True)
 
 
 if __name__ == "__main__":
