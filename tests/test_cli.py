@@ -60,8 +60,8 @@ def test_evaluate_and_tag_pass_arguments(monkeypatch, tmp_path):
     result = run("evaluate", "--model", "m", "--data", "x.jsonl", "--split", "dev", "--report", tmp_path)
     assert result.exit_code == 0, result.output
     assert [str(x) for x in seen["evaluate"][0:1]] == ["m"] and seen["evaluate"][3] == "dev"
-    monkeypatch.setattr(govtag.tag, "tag", lambda inputs, m, out: seen.setdefault("tag", (inputs, str(m), str(out)))
-                        and govtag.tag.TagSummary())
+    monkeypatch.setattr(govtag.tag, "tag", lambda inputs, m, out, **options:
+                        seen.setdefault("tag", (inputs, str(m), str(out))) and govtag.tag.TagSummary())
     assert run("tag", "a.txt", "dir/", "--model", "m", "-o", "o.csv").exit_code == 0
     assert seen["tag"] == (["a.txt", "dir/"], "m", "o.csv")
 
@@ -126,8 +126,10 @@ def test_output_paths_are_checked_before_the_model_is_loaded(tmp_path):
 
 
 def test_os_errors_are_one_sentence(monkeypatch):
-    monkeypatch.setattr(govtag.tag, "tag", lambda *a: (_ for _ in ()).throw(
-        PermissionError(errno.EACCES, "Permission denied", "out/乡村振兴.csv")))
+    def denied(*args, **options):
+        raise PermissionError(errno.EACCES, "Permission denied", "out/乡村振兴.csv")
+
+    monkeypatch.setattr(govtag.tag, "tag", denied)
     one_error_line(run("tag", COUNTY, "-o", "out/乡村振兴.csv"), "error: out/乡村振兴.csv: permission denied")
 
 
@@ -145,6 +147,7 @@ def test_bad_reports_are_named_at_the_end_and_the_rest_tagged(tfidf_model, tmp_p
     result = run("tag", folder, "--model", tfidf_model, "-o", tmp_path / "tags.jsonl")
     assert result.exit_code == 1
     summary, problem = result.stderr.splitlines()[-2:]
-    assert summary.startswith("86 sentences from 1 of 2 reports tagged") and summary.endswith(f"→ {tmp_path / 'tags.jsonl'}")
+    assert summary.startswith("86 sentences from 1 of 2 reports tagged")
+    assert summary.endswith(f"→ {tmp_path / 'tags.jsonl'}")
     assert problem.startswith(f"error: {folder / 'empty.txt'}: ") and "empty" in problem
     assert len((tmp_path / "tags.jsonl").read_text(encoding="utf-8").splitlines()) == 86

@@ -42,7 +42,7 @@ class Spy:
 @pytest.fixture
 def spy(tfidf_model, monkeypatch):
     model = Spy(load_model(tfidf_model))
-    monkeypatch.setattr(govtag.backends, "load_model", lambda path: model)
+    monkeypatch.setattr(govtag.backends, "load_model", lambda path, **options: model)
     return model
 
 
