@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from govtag.errors import GovtagError
-from govtag.io import atomic_write, pad
+from govtag.io import FORMULA_STARTS, atomic_write, csv_safe, pad
 from govtag.schema import Schema, load_schema
 
 SUMMARY_FILES = ("summary.csv", "summary.png")
@@ -156,7 +156,7 @@ def _csv_rows(path: Path):
 
 def _unescape(cell):
     # the CSV writer prefixes cells that a spreadsheet would run as formulas with a quote
-    return cell[1:] if isinstance(cell, str) and cell[:2] in ("'=", "'+", "'-", "'@") else cell
+    return cell[1:] if isinstance(cell, str) and cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def _read_table(path: Path, lines) -> list[tuple[int, dict]]:
@@ -205,7 +205,7 @@ def summarise_file(path: str | Path, out_dir: str | Path | None = None) -> Batch
     with atomic_write(out / "summary.csv", encoding="utf-8-sig", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(table[0]) if table else ["report"])
         w.writeheader()
-        w.writerows(table)
+        w.writerows({k: csv_safe(v) for k, v in row.items()} for row in table)
     from govtag.plots import plot_report_areas
 
     plot_report_areas([r["report"] for r in table], summary.counts(), schema, out / "summary.png")

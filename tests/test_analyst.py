@@ -115,17 +115,6 @@ def test_uncertainty_puts_close_calls_first():
     assert np.argsort(uncertainty(area, types, np.array([0.5]))).tolist() == [1, 2, 0]
 
 
-@pytest.fixture(scope="module")
-def tfidf_model(tmp_path_factory, seed_records):
-    from govtag.backends import get_backend
-
-    train = [r for i, r in enumerate(seed_records) if i % 4]
-    dev = [r for i, r in enumerate(seed_records) if not i % 4]
-    path = tmp_path_factory.mktemp("models") / "tfidf"
-    get_backend("tfidf")(seed=13).fit(train, dev).save(path)
-    return path
-
-
 def _label_studio_export(tasks: list[dict], labels: dict) -> list[dict]:
     """What Label Studio's Export → JSON gives for these tasks once annotated (its documented shape)."""
     out = []
@@ -195,3 +184,17 @@ def test_cli_summary_prints_the_table(tmp_path, rows):
     result = CliRunner().invoke(app, ["summary", str(path), "-o", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     assert "某区人社局2024年工作要点" in result.output and (tmp_path / "s" / "summary.png").is_file()
+
+
+def test_tag_writes_a_workbook_that_summary_reads(tmp_path, tfidf_model):
+    out = tmp_path / "batch.xlsx"
+    result = CliRunner().invoke(app, ["tag", str(REPORT), "--model", str(tfidf_model), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out, read_only=True)
+    rows = list(book[SENTENCES].iter_rows(values_only=True))
+    from govtag.segment import segment_file
+
+    assert len(rows) - 1 == len(segment_file(REPORT))  # every sentence, headings included
+    result = CliRunner().invoke(app, ["summary", str(out), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert "pingyang" in result.output
