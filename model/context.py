@@ -59,6 +59,7 @@ def with_previous(records: list[dict]) -> list[dict]:
     in numbers (``p2025-00017``), those numbers are consecutive, so sampled runs do not borrow context
     across a gap. Segmenter output (with ``index``) is treated the same way. A record that already has
     ``prev`` keeps it: a caller that cuts a report into batches or samples attaches context first.
+    Page chrome (``is_noise``) is skipped: the sentence after a page counter reads the one before it.
 
     Args:
         records: sentence records in report order.
@@ -72,16 +73,22 @@ def with_previous(records: list[dict]) -> list[dict]:
         '一、2022年工作总结'
     """
     out = []
-    for i, rec in enumerate(records):
+    last = None  # the latest record that is report text: page chrome is nobody's context
+    for rec in records:
         if "prev" in rec:
             out.append(dict(rec))
-            continue
-        prev = ""
-        if i > 0 and records[i - 1].get("doc") == rec.get("doc"):
-            before = records[i - 1]
-            a = before.get("index", _position(str(before.get("id", ""))))
-            b = rec.get("index", _position(str(rec.get("id", ""))))
-            if a is None or b is None or b == a + 1:
-                prev = before["text"]
-        out.append({**rec, "prev": prev})
+        else:
+            prev = ""
+            if last is not None and last.get("doc") == rec.get("doc"):
+                a = last.get("index", _position(str(last.get("id", ""))))
+                b = rec.get("index", _position(str(rec.get("id", ""))))
+                # chrome skipped between them is not a gap: segmenter indexes count it
+                if a is None or b is None or b == a + 1 or (b > a and last.get("chrome_after")):
+                    prev = last["text"]
+            out.append({**rec, "prev": prev})
+        if rec.get("is_noise"):
+            if last is not None:
+                last = {**last, "chrome_after": True}
+        else:
+            last = rec
     return out
