@@ -123,8 +123,6 @@ def test_public_data_loads(schema):
 
 
 def test_page_chrome_is_nobodys_previous_sentence():
-    from govtag.context import with_previous
-
     recs = [{"doc": "d", "index": 0, "text": "全年新增高企12家。"},
             {"doc": "d", "index": 1, "text": "第1页 / 共3页", "is_noise": True},
             {"doc": "d", "index": 2, "text": "新建省级研发中心3家。"}, {"doc": "d", "index": 7, "text": "隔了几句。"}]
