@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 from govtag.schema import load_schema  # noqa: E402
+from govtag.reflow import hard_wrap  # noqa: E402
 from govtag.segment import segment_file  # noqa: E402
 
 CORPUS = ROOT / "data" / "corpus"
@@ -40,12 +41,42 @@ def read_authored(path: Path) -> tuple[dict, list[dict]]:
 
 def render(meta: dict, items: list[dict]) -> str:
     """The raw text: lines layout puts the title, each heading and each paragraph on its own line
-    (sentences of one section form a paragraph); glued layout concatenates everything."""
+    (sentences of one section form a paragraph); glued layout concatenates everything; wrapped is the
+    lines layout hard-wrapped at ``meta["width"]`` characters, as text copied out of a PDF is; chrome
+    is the lines layout with a sample-report site's banners, buttons and page counters around it."""
     if meta["layout"] == "glued":
         return "".join(it["text"] for it in items)
+    text = _lines(items, excerpt=meta.get("shape") == "excerpt")
+    if meta["layout"] == "wrapped":
+        return hard_wrap(text.rstrip("\n"), int(meta["width"])) + "\n"
+    if meta["layout"] == "chrome":
+        return _with_chrome(text, meta)
+    if meta["layout"] != "lines":
+        raise SystemExit(f"{meta['title']}: unknown layout {meta['layout']!r}; expected lines, glued, wrapped, chrome")
+    return text
+
+
+def _with_chrome(text: str, meta: dict) -> str:
+    """Insert what a saved 范文-site page carries: a breadcrumb, buttons and fields after the title,
+    a page counter every dozen lines, and navigation at the end (all whole lines, as the sites have)."""
+    seed = sum(map(ord, meta["title"]))
+    lines = text.rstrip("\n").split("\n")
+    pages = len(lines) // 12 + 1
+    head = [lines[0], "当前位置：首页 > 范文大全 > 工作总结", "正文复制 收藏 举报",
+            f"上传人：{'张王李赵陈刘'[seed % 6]}** 文档编号：WK{seed * 7919 % 1000000:06d}"]
+    body = []
+    for i, line in enumerate(lines[1:], 1):
+        body.append(line)
+        if i % 12 == 0:
+            body.append(f"第{i // 12}页 / 共{pages}页" if seed % 2 else f"— {i // 12} —")
+    tail = ["下载文档 收藏 分享", f"上一篇：{meta.get('year') or 2023}年度述职报告范文"]
+    return "\n".join(head + body + tail) + "\n"
+
+
+def _lines(items: list[dict], excerpt: bool = False) -> str:
     out, para = [], []
     for i, it in enumerate(items):
-        if i == 0 or it.get("heading"):
+        if (i == 0 and not excerpt) or it.get("heading"):  # an excerpt starts mid-report, with no title
             if para:
                 out.append("".join(para))
                 para = []
@@ -85,22 +116,31 @@ def align(segs: list[dict], items: list[dict], where: str) -> tuple[list[dict], 
     label of the authored line it overlaps most. Returns (label item per record, records whose text
     is not exactly one authored line).
     """
-    authored = "".join(it["text"] for it in items)
-    if "".join(s["text"] for s in segs) != authored:
+    authored = "".join(_bare(it["text"]) for it in items)
+    body = [s for s in segs if not s.get("is_noise")]
+    if "".join(_bare(s["text"]) for s in body) != authored:
         raise SystemExit(f"{where}: segmenter output does not reproduce the authored text")
     bounds, pos = [], 0
     for it in items:
-        bounds.append((pos, pos + len(it["text"])))
-        pos += len(it["text"])
+        bounds.append((pos, pos + len(_bare(it["text"]))))
+        pos += len(_bare(it["text"]))
     labels, inexact, pos = [], 0, 0
     for s in segs:
-        a, b = pos, pos + len(s["text"])
+        if s.get("is_noise"):  # page chrome the build inserted: not report text, 其他 with no type
+            labels.append({"area": "其他", "types": []})
+            continue
+        a, b = pos, pos + len(_bare(s["text"]))
         pos = b
         overlap = [max(0, min(b, e) - max(a, st)) for st, e in bounds]
         best = max(range(len(items)), key=lambda i: overlap[i])
         labels.append(items[best])
         inexact += (bounds[best] != (a, b))
     return labels, inexact
+
+
+def _bare(text: str) -> str:
+    """Text without whitespace: a wrapped copy's records differ from the authored lines only there."""
+    return re.sub(r"\s", "", text)
 
 
 def import_synthetic(path: Path) -> None:
@@ -165,6 +205,53 @@ def _table(title: str, counter: collections.Counter, total: int | None = None) -
     return lines
 
 
+CUES = {"平台": "平台|实验室|研究院|孵化|众创空间|园区|高新区|综合体|技术市场|技术合同",
+        "主体": "企业|高企|科技型中小|研发投入|研发费用", "人才": "人才|专家|团队|博士|院士|引才|育才",
+        "乡村振兴": "乡村|农村|农业|农民|特派员|茶|粮|村集体", "党建": "党建|党风|廉|作风|纪律|党组|支部|意识形态"}
+
+
+def realism(records: list[dict]) -> dict:
+    """The statistics real reports are matched on (issue: real reports), for a list of labelled records
+    of whole reports: body-sentence length, heading depth, sentences naming several areas, plans,
+    titles naming one area, and how far "every sentence takes its title's area" gets."""
+    by_doc = collections.defaultdict(list)
+    for r in records:
+        by_doc[r["doc"]].append(r)
+    heads = {h for r in records for h in r["section"]}
+    body = [r for r in records if not r.get("is_noise") and r["text"] not in heads and r["text"] != r["doc"]]
+    multi = sum(sum(bool(re.search(c, r["text"])) for c in CUES.values()) >= 2 for r in body)
+    deep = sum(max(len(r["section"]) for r in rs) >= 3 for rs in by_doc.values())
+    plans = sum(sum("plan" in r["types"] for r in rs) >= 0.2 * len(rs) for rs in by_doc.values())
+    title_area = {d: next((r["area"] for r in rs if r["text"] == d), "其他") for d, rs in by_doc.items()}
+    return {"reports": len(by_doc), "body sentences": len(body),
+            "body-sentence length (mean chars)": round(sum(len(re.sub(r"\s", "", r["text"])) for r in body)
+                                                       / max(len(body), 1), 1),
+            "reports with ≥ 3 heading levels": f"{deep / len(by_doc):.0%}",
+            "body sentences naming ≥ 2 areas (cue words)": f"{multi / max(len(body), 1):.0%}",
+            "reports with ≥ 20 % plan sentences": plans,
+            "titles naming one area": f"{sum(a != '其他' for a in title_area.values()) / len(by_doc):.0%}",
+            "sentences whose area is the title's area": f"{sum(r['area'] == title_area[r['doc']] for r in records) / len(records):.0%}",
+            "其他 share": f"{sum(r['area'] == '其他' for r in records) / len(records):.0%}"}
+
+
+def _realism_table(metas: list[dict], records: list[dict]) -> list[str]:
+    seed = [json.loads(x) for x in (ROOT / "data" / "seed.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    new = [r for r in records if r["id"].split("-")[1][0] in "5678"]
+    cols = {"seed (real county report)": realism(seed), "corpus, all": realism(records),
+            "corpus, G reports (real-statistics set)": realism(new)}
+    lines = ["", "## How the corpus compares with real reports", "",
+             "Computed by `scripts/build_corpus.py` (cue-word counts are rough).", "",
+             "| statistic | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for key in cols["corpus, all"]:
+        lines.append(f"| {key} | " + " | ".join(str(c[key]) for c in cols.values()) + " |")
+    layouts = collections.Counter(m.get("layout", "lines") for m in metas)
+    lines += ["", f"Raw copies: {layouts['wrapped']} hard-wrapped, {layouts['chrome']} with 范文-site chrome, "
+              f"{layouts['glued']} glued web copies; "
+              f"{sum(m.get('shape') == 'excerpt' for m in metas)} excerpts without headings; "
+              f"{sum(m.get('shape') == 'gov-work-report' for m in metas)} 政府工作报告."]
+    return lines
+
+
 def write_card(metas: list[dict], records: list[dict]) -> None:
     """Write data/README.md with the corpus counts as they are now."""
     n = len(records)
@@ -179,6 +266,7 @@ def write_card(metas: list[dict], records: list[dict]) -> None:
         f"{m.get('layout', 'lines')}" for m in metas))
     lines += _table("area (sentences)", collections.Counter(r["area"] for r in records), n)
     lines += _table("type (sentences)", collections.Counter(t for r in records for t in r["types"] or ["(none)"]), n)
+    lines += _realism_table(metas, records)
     (ROOT / "data" / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -208,7 +296,13 @@ def build() -> dict:
         old.unlink()
     out, summary, metas = [], collections.Counter(), []
     files = sorted(AUTHORING.glob("*.jsonl"))
-    for k, path in enumerate(files):
+    # every sixth report of a series is dev; the series are counted apart so that adding the G
+    # reports (written to match real statistics) left the split of the first 120 reports as it was
+    series = collections.Counter()
+    for path in files:
+        group = "G" if path.stem.startswith("G") else "RS"
+        k = series[group]
+        series[group] += 1
         meta, items = read_authored(path)
         metas.append({**meta, "kind": kind_of(meta["title"])})
         for i, it in enumerate(items):
@@ -227,6 +321,8 @@ def build() -> dict:
             rec = {"id": f"{prefix}-{rid}-{s['index']:03d}", "doc": s["doc"], "section": s["section"],
                    "text": s["text"], "area": lab["area"], "types": [t for t in schema.types if t in lab["types"]],
                    "split": split, "file": f"reports/{raw.name}"}
+            if s.get("is_noise"):
+                rec["is_noise"] = True
             if lab.get("note"):
                 rec["note"] = lab["note"]
             out.append(rec)
