@@ -96,3 +96,17 @@ def test_relative_paths_are_not_taken_for_hub_names(tmp_path, monkeypatch):
     with pytest.raises(GovtagError, match="does not exist"):
         resolve_encoder("./models/missing")
     assert Path("models/zh").is_dir()
+
+
+def test_a_cache_built_from_an_older_vocabulary_list_is_rebuilt(tmp_path):
+    import json
+
+    from govtag.encoders.build import CARD_FILE, NEEDED_FILES, is_built, pruning_corpus_version
+
+    for name in NEEDED_FILES:
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    card = tmp_path / CARD_FILE
+    card.write_text(json.dumps({"pruning": {"corpus_version": pruning_corpus_version()}}), encoding="utf-8")
+    assert is_built(tmp_path)
+    card.write_text(json.dumps({"pruning": {"corpus_version": "0123456789ab"}}), encoding="utf-8")
+    assert not is_built(tmp_path)  # ensure_base_encoder builds it again, replacing the old one

@@ -9,6 +9,7 @@ plus a card (``govtag_base.json``) saying where it came from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -39,13 +40,31 @@ def default_encoder_dir() -> Path:
 
 
 def is_built(path: Path) -> bool:
-    """Whether ``path`` holds a complete encoder built here (every file :func:`build_base_encoder` writes).
+    """Whether ``path`` holds a complete encoder built here (every file :func:`build_base_encoder` writes)
+    whose pruned vocabulary is the one this govtag ships (a cache built before the bundled reports
+    changed is out of date).
 
     Example:
         >>> is_built(Path("models/乡村振兴-2024"))   # a tagger's folder, not an encoder
         False
     """
-    return all((path / name).is_file() for name in NEEDED_FILES)
+    if not all((path / name).is_file() for name in NEEDED_FILES):
+        return False
+    try:
+        pruning = json.loads((path / CARD_FILE).read_text(encoding="utf-8")).get("pruning")
+    except (OSError, ValueError):
+        return False
+    return pruning is None or pruning.get("corpus_version") == pruning_corpus_version()
+
+
+def pruning_corpus_version() -> str:
+    """A short hash of the shipped pruning corpus, recorded in a pruned encoder's card.
+
+    Example:
+        >>> len(pruning_corpus_version())
+        12
+    """
+    return hashlib.sha256(json.dumps(pruning_corpus()["pieces"]).encode()).hexdigest()[:12]
 
 
 def build_base_encoder(out: str | Path | None = None, prune: bool = True,
@@ -189,6 +208,7 @@ def _prune(e5: E5File, model, progress: Callable[[str], None]):
     pruned = build_tokenizer(pieces, e5.scores[kept], e5.norm_rules, pieces.index("<unk>"))
     summary = {"kept_pieces": len(kept), "of_pieces": len(e5.pieces), "kept_by_rule": counts,
                "corpus_texts": corpus["texts"], "corpus": f"pieces of the bundled data/ reports ({PRUNING_CORPUS})",
+               "corpus_version": pruning_corpus_version(),
                "short_ascii_max_chars": SHORT_ASCII}
     return pruned, summary
 

