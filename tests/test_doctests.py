@@ -25,6 +25,7 @@ MODULES = [
     "govtag.context",
     "govtag.evaluate",
     "govtag.network",
+    "govtag.ray_tag",
 ]
 
 
