@@ -131,6 +131,7 @@ def _row(path: Path, s: dict, p: dict) -> dict:
             "area_score": p["area_score"], "types": p["types"], "type_scores": p["type_scores"],
             "review": p["review"], "start": s["start"], "end": s["end"]}
 
+
 def predict_rows(pairs: list[tuple[Path, dict]], tagger) -> list[dict]:
     """Tag one batch of records, which may come from several reports, into output rows.
 
@@ -154,7 +155,6 @@ def predict_rows(pairs: list[tuple[Path, dict]], tagger) -> list[dict]:
     preds = iter(tagger.predict(real) if real else [])
     return [_row(path, r, _noise_prediction(tagger.type_labels_) if r.get("is_noise", False) else next(preds))
             for path, r in pairs]
-
 
 
 def tag_rows(files: list[Path], tagger, summary: TagSummary | None = None, batch_size: int = 64) -> Iterator[dict]:
