@@ -26,6 +26,9 @@ annotate_app = typer.Typer(help="Correct the model in Label Studio: export tasks
 app.add_typer(annotate_app, name="annotate")
 
 
+PRECISION_HELP = "How the network computes: auto (bf16 where the processor has it natively, else fp32), bf16 or fp32."
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so every temporary file and folder is cleaned up on the way out."""
 
@@ -73,6 +76,7 @@ def train(
     output: Annotated[Optional[Path], typer.Option(help="Model directory to write (default: the config's output).")] = None,
     resume: Annotated[bool, typer.Option(help="Resume an interrupted transformer run from its last checkpoint.")] = False,
     force: Annotated[bool, typer.Option(help="Allow replacing a model directory of another backend at --output.")] = False,
+    precision: Annotated[Optional[str], typer.Option(help=PRECISION_HELP + " Default: the config's run -> precision.")] = None,
 ) -> None:
     """Train a model from a config.
 
@@ -82,7 +86,7 @@ def train(
     from govtag.train import train as run_train
 
     cfg = load_config(config, {"train": train_files, "dev": dev, "public": public, "output": output,
-                               "resume": resume, "force": force})
+                               "resume": resume, "force": force, "precision": precision})
     run_train(cfg, progress=lambda s: typer.echo(s, err=True))
 
 
@@ -93,6 +97,7 @@ def evaluate(
     data: Annotated[list[Path], typer.Option(help="Labelled JSONL file(s) to score.")],
     report: Annotated[Optional[Path], typer.Option(help="Folder for metrics.json, report.md, confusion.png, errors.csv.")] = None,
     split: Annotated[Optional[str], typer.Option(help="Score only records with this split value: train, dev or test.")] = None,
+    precision: Annotated[str, typer.Option(help=PRECISION_HELP)] = "auto",
 ) -> None:
     """Score a model on labelled sentences and print the summary.
 
@@ -100,7 +105,7 @@ def evaluate(
     """
     from govtag.evaluate import evaluate as run_evaluate, format_summary
 
-    typer.echo(format_summary(run_evaluate(model, data, report, split)))
+    typer.echo(format_summary(run_evaluate(model, data, report, split, precision)))
     if report:
         typer.echo(f"report written to {report}/report.md", err=True)
 
@@ -111,6 +116,7 @@ def tag(
     inputs: Annotated[list[str], typer.Argument(help="Report files (.txt in any Chinese encoding, .docx), folders or glob patterns.")],
     model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")] = Path("models/default"),
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="OUT.jsonl or OUT.csv (UTF-8 with BOM for Excel); default: JSONL on stdout.")] = None,
+    precision: Annotated[str, typer.Option(help=PRECISION_HELP)] = "auto",
     engine: Annotated[Literal["local", "ray"], typer.Option(help="local: tag in this process; ray: Ray Data tasks and actors, on this machine or a cluster, -o then names a folder of JSONL shards (needs govtag's ray extra).")] = "local",
     address: Annotated[Optional[str], typer.Option(help="With --engine ray: a running Ray cluster's HEAD:6379; default: start Ray on this machine.")] = None,
     workers: Annotated[int, typer.Option(help="With --engine ray: tagging actors, each loading the model once.")] = 1,
@@ -128,7 +134,7 @@ def tag(
         summary = tag_with_ray(inputs, model, output, address, workers, num_gpus=gpus,
                                progress=lambda s: typer.echo(s, err=True))
     else:
-        summary = run_tag(inputs, model, output)
+        summary = run_tag(inputs, model, output, precision=precision)
     if summary.files:
         typer.echo(summary.describe(output), err=True)
     for problem in summary.bad:  # the good reports are written; each bad one is named once, at the end

@@ -3,7 +3,7 @@
 Unknown keys, wrong types and bad values are reported by path (``params -> lr: must be > 0``). The
 ``params`` section is checked against the chosen backend's ``Params`` dataclass, so each backend
 owns its hyperparameters; the ``run`` section (`govtag.backends.RunOptions`: threads, checkpoints,
-resume) says how a run goes and is not part of the model. The resolved config is saved with every model.
+resume, precision) says how a run goes and is not part of the model. The resolved config is saved with every model.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
         path: the config file, e.g. ``configs/baseline.yaml``.
         overrides: CLI values that replace config values: ``train`` (list), ``dev`` (list),
             ``public`` (str), ``output`` (str), ``resume`` (bool, backends with checkpoints only),
-            ``force`` (bool); None or empty leaves the config's value.
+            ``precision`` (str: auto, bf16 or fp32), ``force`` (bool); None or empty leaves the config's value.
 
     Returns:
         The `Config`, with ``params`` an instance of the backend's ``Params``.
@@ -182,6 +182,10 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     if data.public is None and os.environ.get(PUBLIC_DATA_ENV):
         data.public = os.environ[PUBLIC_DATA_ENV]
     run.resume = run.resume or bool(overrides.get("resume"))
+    if overrides.get("precision"):
+        from govtag.backends.precision import check_precision
+
+        run.precision = check_precision(overrides["precision"])
     if run.resume and not cls.resumable:
         raise GovtagError(f"{path}: run -> resume (--resume): the {raw['backend']} backend trains in one go and "
                           "has no checkpoints to resume; train without it")

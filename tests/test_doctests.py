@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 MODULES = [
     "govtag.backends",
     "govtag.backends.base",
+    "govtag.backends.precision",
     "govtag.backends.store",
     "govtag.backends.tfidf",
     "govtag.backends.transformer",

@@ -249,6 +249,65 @@ def test_run_options_are_not_hyperparameters(fitted, tmp_path):
     assert set(meta["params"]) == set(vars(TransformerParams()))
 
 
+# --- precision ----------------------------------------------------------------------------------
+def _proba_in(tagger, precision, records, monkeypatch):
+    monkeypatch.setattr(tagger, "precision", precision)
+    return tagger.predict_proba(records)
+
+
+def test_bf16_scores_agree_with_fp32(fitted, few, monkeypatch):
+    a32, t32 = _proba_in(fitted, "fp32", few, monkeypatch)
+    a16, t16 = _proba_in(fitted, "bf16", few, monkeypatch)
+    assert not np.array_equal(a32, a16)  # bf16 did run: its rounding shows
+    assert (a32.argmax(1) == a16.argmax(1)).all()
+    assert np.abs(a32 - a16).max() < 0.02 and np.abs(t32 - t16).max() < 0.02
+    assert ((t32 >= fitted.thresholds_) == (t16 >= fitted.thresholds_)).mean() >= 0.95
+
+
+@pytest.mark.parametrize("caps, same_as", [({"avx2": True}, "fp32"), ({"avx2": True, "avx512_bf16": True}, "bf16")])
+def test_auto_follows_the_processor(fitted, few, monkeypatch, caps, same_as):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: caps)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    auto = _proba_in(fitted, "auto", few, monkeypatch)
+    forced = _proba_in(fitted, same_as, few, monkeypatch)
+    np.testing.assert_array_equal(auto[0], forced[0])
+    np.testing.assert_array_equal(auto[1], forced[1])
+
+
+def test_bf16_training_runs_under_autocast_and_keeps_fp32_weights(tiny_encoder, few, tmp_path, monkeypatch):
+    from safetensors import safe_open
+
+    seen = set()
+    forward = TwoHeadModel.forward
+
+    def spy(self, *args, **kwargs):
+        if self.training:
+            seen.add(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else torch.float32)
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(TwoHeadModel, "forward", spy)
+    run = RunOptions(checkpoint_dir=str(tmp_path / "ck"), precision="bf16")
+    tagger = TransformerTagger(tiny_params(tiny_encoder, epochs=6)).fit(few, few, run)
+    assert seen == {torch.bfloat16} and tagger.train_log_["precision"] == "bf16 autocast on cpu"
+    assert np.mean([p["area"] == r["area"] for p, r in zip(tagger.predict(few), few)]) >= 0.8
+    with safe_open(tagger.save(tmp_path / "m") / "network" / "model.safetensors", "pt") as f:
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F32"}
+    seen.clear()
+    TransformerTagger(tiny_params(tiny_encoder, epochs=1)).fit(few, None, RunOptions(
+        checkpoint_dir=str(tmp_path / "ck2"), precision="fp32"))
+    assert seen == {torch.float32}
+
+
+def test_evaluate_runs_the_model_once(fitted, tmp_path, monkeypatch):
+    from govtag.evaluate import evaluate
+
+    calls = []
+    scores = TransformerTagger._scores
+    monkeypatch.setattr(TransformerTagger, "_scores", lambda self, recs: calls.append(len(recs)) or scores(self, recs))
+    m = evaluate(fitted.save(tmp_path / "m"), [ROOT / "data" / "seed.jsonl"], precision="fp32")
+    assert calls == [m["n"]]
+
+
 # --- interrupt and resume -----------------------------------------------------------------------
 def test_ctrl_c_leaves_a_checkpoint_and_resume_finishes(tiny_encoder, few, tmp_path, monkeypatch):
     from govtag.backends import training

@@ -40,14 +40,22 @@ class RunOptions:
         threads: CPU threads for torch while training (0: torch's default).
         checkpoint_dir: where checkpoints go while training; None: ``$GOVTAG_HOME/checkpoints/<run>``.
         resume: continue from the last checkpoint of this same run (``govtag train --resume``).
+        precision: ``auto`` (bf16 autocast where the processor computes bf16 natively, else fp32), ``bf16``
+            or ``fp32`` (`govtag.backends.precision`); the weights it trains are fp32 either way.
     """
 
     threads: int = 2
     checkpoint_dir: str | None = None
     resume: bool = False
+    precision: str = "auto"
 
     def check(self) -> list[tuple[str, str]]:
-        return [("threads", "must be >= 0")] if self.threads < 0 else []
+        from govtag.backends.precision import PRECISIONS
+
+        p = [("threads", "must be >= 0")] if self.threads < 0 else []
+        if self.precision not in PRECISIONS:
+            p.append(("precision", f"expected one of {', '.join(PRECISIONS)}"))
+        return p
 
 
 class Tagger(ABC):
@@ -75,6 +83,9 @@ class Tagger(ABC):
     backend: ClassVar[str]
     Params: ClassVar[type]
     resumable: ClassVar[bool] = False  # whether training keeps checkpoints that RunOptions.resume continues
+    # how a network computes (auto, bf16, fp32): a run-time setting that `fit` and `load` take, never saved;
+    # backends without a network ignore it
+    precision: str = "auto"
 
     def __init__(self, params=None, schema: Schema | None = None, seed: int = 13):
         self.params = params if params is not None else self.Params()
@@ -123,7 +134,9 @@ class Tagger(ABC):
         self.temperature_ = 1.0
         self.calibration_: dict = {"fitted_on": None}
         dev = with_previous(dev) if dev else None
-        self._fit(with_previous(train), dev, run or RunOptions())
+        run = run or RunOptions()
+        self.precision = run.precision
+        self._fit(with_previous(train), dev, run)
         if dev:
             self.calibrate(dev)
         return self
@@ -177,7 +190,16 @@ class Tagger(ABC):
             A fitted default model gives "2023年拟新增高新技术企业35家。" under "二、2023年工作思路"
             ``types`` ``['plan', 'metric']``; see the class example for a run.
         """
-        area_p, type_p = self.predict_proba(records)
+        return self.decide(*self.predict_proba(records))
+
+    def decide(self, area_p: np.ndarray, type_p: np.ndarray) -> list[dict]:
+        """The rows `predict` returns, from probabilities `predict_proba` gave: lets a caller that needs
+        both (``govtag evaluate``) run the model once.
+
+        Example:
+            For a fitted ``tagger`` and records such as "加强党风廉政教育。",
+            ``tagger.decide(*tagger.predict_proba(records)) == tagger.predict(records)``.
+        """
         rows = []
         for a, t in zip(area_p, type_p):
             best = int(a.argmax())
@@ -224,13 +246,14 @@ class Tagger(ABC):
         return path
 
     @classmethod
-    def load(cls, path: str | Path, schema: Schema | None = None) -> "Tagger":
+    def load(cls, path: str | Path, schema: Schema | None = None, precision: str = "auto") -> "Tagger":
         """Load a model directory: check config.json strictly, then restore the backend it names.
 
         Args:
             path: the directory `Tagger.save` wrote.
             schema: the schema the caller works with; defaults to the schema shipped with govtag. A model
                 trained under different labels is refused.
+            precision: how its network computes: ``auto``, ``bf16`` or ``fp32`` (`RunOptions.precision`).
 
         Returns:
             The fitted Tagger of the saved backend (a subclass of ``cls``).
@@ -240,6 +263,9 @@ class Tagger(ABC):
             ``Tagger.load("models/baseline").predict([{"text": "加强党风廉政教育。", "doc": "",
             "section": []}])[0]["area"]`` is ``'党建'``.
         """
+        from govtag.backends.precision import check_precision
+
+        check_precision(precision)
         saved = read_model_config(path, schema or load_schema())
         if not issubclass(saved.cls, cls):
             raise GovtagError(f"{path}: holds a {saved.meta['backend']} model, not a {cls.backend} one; "
@@ -251,5 +277,6 @@ class Tagger(ABC):
         tagger.thresholds_ = np.array([float(meta["thresholds"][t]) for t in tagger.type_labels_])
         tagger.temperature_ = float(meta["temperature"])
         tagger.calibration_ = meta.get("calibration", {})
+        tagger.precision = precision
         tagger._load_weights(Path(path))
         return tagger

@@ -21,6 +21,7 @@ import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
+from govtag.backends.precision import describe, trainer_precision
 from govtag.errors import GovtagError
 from govtag.evaluate import area_macro_f1
 
@@ -30,7 +31,7 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def fine_tune(model, collate, train_ds, dev_ds, params, checkpoints: Path, resume: bool, seed: int):
+def fine_tune(model, collate, train_ds, dev_ds, params, checkpoints: Path, run, seed: int):
     """Train ``model`` on ``train_ds``, keep the best epoch by dev score, and remove the checkpoints.
 
     Args:
@@ -39,17 +40,20 @@ def fine_tune(model, collate, train_ds, dev_ds, params, checkpoints: Path, resum
         train_ds, dev_ds: ``datasets.Dataset`` of encoded rows with ``area`` and ``types`` (dev: None).
         params: the backend's hyperparameters (epochs, batch size, learning rates, ...).
         checkpoints: the run's checkpoint folder.
-        resume: continue from the last checkpoint there.
+        run: the `govtag.backends.RunOptions`: ``resume`` continues from the last checkpoint there,
+            ``precision`` picks bf16/fp16 mixed precision or fp32 (`govtag.backends.precision`).
         seed: seeds shuffling and dropout.
 
     Returns:
         ``(model, log)``: the network in eval mode and a dict with ``seconds``, ``epochs`` (dev scores
-        per epoch), ``epoch_seconds``, ``best_score``, ``best_epoch``, ``resumed_from``, ``train_sentences``.
+        per epoch), ``epoch_seconds``, ``best_score``, ``best_epoch``, ``resumed_from``, ``train_sentences``,
+        ``precision`` (what the run computed in, e.g. ``bf16 autocast on cpu``).
 
     Example:
         `TransformerTagger.fit` calls it with the encoded sentences, e.g. "新增高新技术企业35家。"
         labelled 主体 + achievement + metric; see tests/test_transformer.py for a run on a tiny encoder.
     """
+    resume = run.resume
     last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if resume and last is None:
         raise GovtagError(f"--resume: no checkpoint in {checkpoints} for this config and data; "
@@ -67,7 +71,7 @@ def fine_tune(model, collate, train_ds, dev_ds, params, checkpoints: Path, resum
         logging_steps=max(1, steps_per_epoch // 4), report_to="none", seed=seed, data_seed=seed,
         dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(), remove_unused_columns=False,
         label_names=["area", "types"], train_sampling_strategy="group_by_length", length_column_name="length",
-        disable_tqdm=False)
+        disable_tqdm=False, **trainer_precision(run.precision))
     interrupt, timer = Interrupt(), EpochTimer()
     callbacks = [interrupt, timer]
     if dev and params.early_stopping_patience:
@@ -75,7 +79,8 @@ def fine_tune(model, collate, train_ds, dev_ds, params, checkpoints: Path, resum
     trainer = TwoRateTrainer(model=model, args=args, data_collator=collate, train_dataset=train_ds,
                              eval_dataset=dev_ds, callbacks=callbacks, compute_metrics=_dev_score,
                              lr_heads=params.lr_heads)
-    say(f"fine-tuning {params.encoder} for up to {params.epochs} epochs of {steps_per_epoch} steps; "
+    say(f"fine-tuning {params.encoder} for up to {params.epochs} epochs of {steps_per_epoch} steps "
+        f"({describe(run.precision)}); "
         f"checkpoints in {checkpoints}" + (f", resuming from {last}" if resume else ""))
     started = time.perf_counter()
     with interrupt.installed():
@@ -90,9 +95,11 @@ def fine_tune(model, collate, train_ds, dev_ds, params, checkpoints: Path, resum
            "epoch_seconds": timer.seconds, "best_score": best,
            "best_epoch": next((e["epoch"] for e in history if best is not None
                                and abs(e["eval_score"] - best) < 1e-4), None),
-           "resumed_from": last if resume else None, "train_sentences": len(train_ds)}
+           "resumed_from": last if resume else None, "train_sentences": len(train_ds),
+           "precision": describe(run.precision)}
     _remove_checkpoints(checkpoints)  # a finished run needs none
-    return trainer.model.eval(), log
+    # mixed precision wrapped forward() in autocast; unwrapped, the tagger's own precision setting rules
+    return trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval(), log
 
 
 def _remove_checkpoints(folder: Path) -> None:

@@ -30,6 +30,7 @@ from govtag.context import context_part, context_problem
 from govtag.errors import GovtagError
 
 CLASS_WEIGHTS = ("none", "sqrt_inv", "inv")
+BATCH_TOKENS = 4096  # padded tokens per forward batch when scoring: 64 sentences of 64 tokens
 POOLINGS = ("mean", "cls", "text_mean")
 
 
@@ -191,15 +192,42 @@ class TransformerTagger(Tagger):
         import torch
         import transformers
 
-        from govtag.backends.training import fine_tune, say
-        from govtag.encoders import resolve_encoder
+        from govtag.backends.training import fine_tune
         from govtag.home import govtag_home
-        from govtag.network import TwoHeadModel
 
         p = self.params
         if run.threads:
             torch.set_num_threads(run.threads)
         transformers.set_seed(self.seed)
+        self._network(train)
+
+        def dataset(records):
+            return datasets.Dataset.from_list(self._labelled(records))
+
+        checkpoints = Path(run.checkpoint_dir).expanduser() if run.checkpoint_dir else \
+            govtag_home() / "checkpoints" / f"transformer-{run_key(p, self.seed, train, dev)}"
+        self.model_, self.train_log_ = fine_tune(self.model_, self._collate, dataset(train), dataset(dev) if dev else None,
+                                                 p, checkpoints, run, self.seed)
+        if p.tfidf_weight > 0:
+            tfidf = TfidfParams(context=list(p.context))
+            self.tfidf_ = TfidfTagger(params=tfidf, schema=self.schema, seed=self.seed).fit(train)
+
+    def _labelled(self, records: list[dict]) -> list[dict]:
+        """Encoded rows with their gold ``area`` index and ``types`` vector, as training batches take them."""
+        rows = self._encode(records)
+        for row, r in zip(rows, records):
+            row["area"] = self.area_labels_.index(r["area"])
+            row["types"] = [int(t in r["types"]) for t in self.type_labels_]
+        return rows
+
+    def _network(self, train: list[dict]) -> None:
+        """The network to fine-tune: the encoder with fresh heads (area loss weighted by ``train``'s
+        counts), its tokenizer, and the frozen parts frozen."""
+        from govtag.backends.training import say
+        from govtag.encoders import resolve_encoder
+        from govtag.network import TwoHeadModel
+
+        p = self.params
         encoder_dir = resolve_encoder(p.encoder, progress=say)
         y_area = [self.area_labels_.index(r["area"]) for r in train]
         self.model_ = TwoHeadModel.from_encoder(
@@ -215,42 +243,37 @@ class TransformerTagger(Tagger):
             if hasattr(self.model_.encoder, "embeddings"):  # else backprop would still run through the frozen layers
                 self.model_.encoder.embeddings.requires_grad_(False)
 
-        def dataset(records):
-            rows = self._encode(records)
-            for row, r in zip(rows, records):
-                row["area"] = self.area_labels_.index(r["area"])
-                row["types"] = [int(t in r["types"]) for t in self.type_labels_]
-            return datasets.Dataset.from_list(rows)
-
-        checkpoints = Path(run.checkpoint_dir).expanduser() if run.checkpoint_dir else \
-            govtag_home() / "checkpoints" / f"transformer-{run_key(p, self.seed, train, dev)}"
-        self.model_, self.train_log_ = fine_tune(self.model_, self._collate, dataset(train),
-                                                 dataset(dev) if dev else None, p, checkpoints, run.resume, self.seed)
-        if p.tfidf_weight > 0:
-            tfidf = TfidfParams(context=list(p.context))
-            self.tfidf_ = TfidfTagger(params=tfidf, schema=self.schema, seed=self.seed).fit(train)
-
     # --- scores ---------------------------------------------------------------------------------
     def _scores(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-
-        rows = self._encode(records)
-        order = np.argsort([r["length"] for r in rows], kind="stable")
-        area = np.zeros((len(rows), len(self.area_labels_)))
-        types = np.zeros((len(rows), len(self.type_labels_)))
-        self.model_.eval()
-        device = next(self.model_.parameters()).device
-        with torch.inference_mode():
-            for start in range(0, len(rows), 64):
-                idx = order[start:start + 64]
-                out = self.model_(**{k: v.to(device) for k, v in self._collate([rows[i] for i in idx]).items()})
-                area[idx] = out.area_logits.double().cpu().numpy()
-                types[idx] = torch.sigmoid(out.type_logits).double().cpu().numpy()
+        area, types = self._forward(self._encode(records))
         w = self.params.tfidf_weight
         if w > 0:  # the TF-IDF model is fitted without dev, so its probabilities are plain softmax ones
             t_area, t_types = self.tfidf_.predict_proba(records)
             area = np.log((1 - w) * softmax(area) + w * t_area + 1e-12)
             types = (1 - w) * types + w * t_types
+        return area, types
+
+    def _forward(self, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Area logits and type probabilities of encoded rows, in the run's precision.
+
+        Rows are sorted by length and cut into batches of at most `BATCH_TOKENS` padded tokens, so short
+        sentences are not padded to the longest one of the call.
+        """
+        import torch
+
+        from govtag.backends.precision import autocast, autocast_dtype
+
+        order = np.argsort([r["length"] for r in rows], kind="stable")
+        area = np.zeros((len(rows), len(self.area_labels_)))
+        types = np.zeros((len(rows), len(self.type_labels_)))
+        self.model_.eval()
+        device = next(self.model_.parameters()).device
+        with torch.inference_mode(), autocast(device, autocast_dtype(self.precision, device)):
+            for idx in _token_batches([rows[i]["length"] for i in order], BATCH_TOKENS):
+                idx = order[idx]
+                out = self.model_(**{k: v.to(device) for k, v in self._collate([rows[i] for i in idx]).items()})
+                area[idx] = out.area_logits.double().cpu().numpy()
+                types[idx] = torch.sigmoid(out.type_logits).double().cpu().numpy()
         return area, types
 
     # --- save / load ----------------------------------------------------------------------------
@@ -265,6 +288,7 @@ class TransformerTagger(Tagger):
     def _load_weights(self, directory: Path) -> None:
         import torch
 
+        from govtag.backends.precision import run_device
         from govtag.network import TwoHeadConfig, TwoHeadModel
 
         net = directory / "network"
@@ -274,11 +298,29 @@ class TransformerTagger(Tagger):
             self.model_ = TwoHeadModel.from_pretrained(net, config=config).eval()
         require_finite(all(bool(torch.isfinite(t).all()) for t in self.model_.state_dict().values()
                            if t.is_floating_point()), net / "model.safetensors")
+        self.model_.to(run_device())
         with reading(directory / "tokenizer" / "tokenizer.json"):
             self._setup_tokenizer(str(directory / "tokenizer"))
         if self.params.tfidf_weight > 0:
             with reading(directory / "tfidf"):
                 self.tfidf_ = TfidfTagger.load(directory / "tfidf", self.schema)
+
+
+def _token_batches(lengths: list[int], budget: int) -> list[list[int]]:
+    """Cut positions ``0..n-1`` of ascending ``lengths`` into runs whose padded size (count x longest)
+    stays within ``budget`` tokens; a row longer than the budget goes alone.
+
+    Example:
+        >>> _token_batches([10, 10, 20, 60], 64)
+        [[0, 1, 2], [3]]
+    """
+    batches: list[list[int]] = []
+    for i, n in enumerate(lengths):
+        if batches and n * (len(batches[-1]) + 1) <= budget:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def _encoder_layers(encoder) -> list:
