@@ -45,6 +45,9 @@ _RUNNING_MAX = 40
 # plan); a running header does not start with such a marker.
 _MARKED = re.compile(r"[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.．、]|第[一二三四五六七八九十]")
 _ENDS_SENTENCE = re.compile(r"[。！？!?；;]")
+_CLAUSE = re.compile("[，,]")
+# A header names its office or report; the tail of a wrapped paragraph that repeats ("”") does not.
+_NAMES = re.compile(r"[^\W\d_]{2}")
 
 
 def chrome_lines(lines: list[str], title_first: bool = False) -> set[int]:
@@ -69,6 +72,27 @@ def chrome_lines(lines: list[str], title_first: bool = False) -> set[int]:
     return found | running
 
 
+def chrome_rest(line: str, rest: str) -> bool:
+    """Whether ``rest`` carries on the chrome line ``line`` that a copy wrapped at its width.
+
+    Args:
+        line: a chrome line that fills the copy's width.
+        rest: the next line.
+
+    Returns:
+        True when the two read as one chrome line and ``rest`` is no sentence, heading or chrome
+        line of its own (a page counter aside: "…文档编号：WK56961" / "6").
+
+    Example:
+        >>> chrome_rest("当前位置：首页 > 范文大全 > 工作总", "结"), chrome_rest("上传人：张三", "一、主要目标")
+        (True, False)
+    """
+    if _ENDS_SENTENCE.search(rest) or _CLAUSE.search(rest) or _MARKED.match(rest) \
+            or (_is_chrome(rest) and not _COUNTER.fullmatch(rest)):
+        return False
+    return _is_chrome(line + rest)
+
+
 def _is_chrome(line: str) -> bool:
     if _COUNTER.fullmatch(line) or _BUTTON_LINE.fullmatch(line):
         return True
@@ -78,15 +102,15 @@ def _is_chrome(line: str) -> bool:
 
 
 def _running_headers(lines: list[str], chrome: set[int]) -> set[int]:
-    """Short unmarked lines without sentence punctuation that repeat: three times or more anywhere,
-    or twice where every copy sits at a page edge (the text's start or end, or beside a counter).
-    A line near the text's full width is a piece of a wrapped paragraph, not a header."""
+    """Short unmarked lines of words without sentence punctuation that repeat: three times or more
+    anywhere, or twice where every copy sits at a page edge (the text's start or end, or beside a
+    counter). A line near the text's full width is a piece of a wrapped paragraph, not a header."""
     copies: dict[str, list[int]] = collections.defaultdict(list)
     short = 0.9 * max(map(len, lines), default=0)
     for i, line in enumerate(lines):
         key = re.sub(r"\s", "", line)
-        if i not in chrome and len(key) <= _RUNNING_MAX and len(line) < short and not _ENDS_SENTENCE.search(key) \
-                and not _MARKED.match(key):
+        if i not in chrome and _NAMES.search(key) and len(key) <= _RUNNING_MAX and len(line) < short \
+                and not _ENDS_SENTENCE.search(key) and not _MARKED.match(key):
             copies[key].append(i)
     edge = {0, len(lines) - 1} | {j for i in chrome for j in (i - 1, i + 1)}
     found: set[int] = set()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from govtag.chrome import chrome_lines
 from govtag.readers import BREAKS, read_document
-from govtag.reflow import ITEMS, L1, L2, MAX_TITLE, PART, hard_wrap, line_spans, reflow
+from govtag.reflow import ITEMS, L1, L2, MAX_TITLE, PART, TITLE_WORDS, hard_wrap, line_spans, reflow
 
 TERMINATORS = "。！？!?"
 # Characters that stay with the sentence they follow: closing quotes/brackets, further terminators
@@ -41,7 +41,6 @@ _HEAD_WORD = re.compile("|".join(_HEAD_WORDS))
 # After a heading word these mean the heading goes on ("问题和不足", "做法及成效", "问题，…").
 _CONTINUES = set("的和及与、暨并或等之") | set("，,；;：:") | _TRAILERS
 _CLAUSE_END = re.compile(f"[，,；;：:{re.escape(TERMINATORS + BREAKS)}]")
-_TITLE_WORDS = re.compile("总结|报告|计划|要点|思路|打算|材料|汇报|情况|自评|述职|回顾|安排|方案|规划|讲话|发言|通报")
 _GLUE_WINDOW = 30
 
 
@@ -93,7 +92,7 @@ def detect_title(normalised_text: str, fallback: str) -> str:
     first = re.split(f"[{BREAKS}]", normalised_text.strip(), maxsplit=1)[0].strip()
     if not first or len(first) > MAX_TITLE or re.search(f"[{TERMINATORS}；;]|[，,：:]$", first):
         return fallback
-    if any(p.match(first) for p in (L1, L2, PART, *(p for _, p in ITEMS))) or not _TITLE_WORDS.search(first):
+    if any(p.match(first) for p in (L1, L2, PART, *(p for _, p in ITEMS))) or not TITLE_WORDS.search(first):
         return fallback
     return first
 
@@ -126,8 +125,7 @@ def segment_text(text: str, doc: str | None = None, fallback_title: str = "") ->
     chrome = chrome_lines(lines, title_first)
     flow = reflow(text, spans, chrome, title_first)
     flowed, n = flow.text, len(flow.text)
-    noise = {flow.line_starts[i]: flow.line_starts[i] + len(lines[i]) for i in chrome}
-    first = next((flow.line_starts[i] for i in range(len(lines)) if i not in chrome), n)
+    first = next((flow.line_starts[i] for i in range(len(lines)) if i not in flow.chrome), n)
     title = detect_title(flowed[first:], fallback_title) if doc is None else doc
     out: list[Sentence] = []
     levels: dict[int, str] = {}
@@ -136,7 +134,7 @@ def segment_text(text: str, doc: str | None = None, fallback_title: str = "") ->
         prev, pos = pos, _WS.match(flowed, pos).end()
         if pos >= n:
             return out
-        level, end = 0, noise.get(pos, 0)
+        level, end = 0, flow.noise.get(pos, 0)
         if not end:
             line_start = prev == 0 or any(c in BREAKS for c in flowed[prev:pos])
             level, end = _next_record(flowed, pos, line_start)
@@ -146,7 +144,7 @@ def segment_text(text: str, doc: str | None = None, fallback_title: str = "") ->
             levels = {k: v for k, v in levels.items() if k < level}
         start, stop = flow.original(pos), flow.original(end - 1) + 1
         out.append(Sentence(title, len(out), text[start:stop], [levels[k] for k in sorted(levels)],
-                            bool(level), start, stop, pos in noise))
+                            bool(level), start, stop, pos in flow.noise))
         if level:  # a wrapped heading is named in section paths without its soft line breaks
             levels[level] = flowed[pos:end]
         pos = end
