@@ -113,9 +113,9 @@ def evaluate(
 @app.command()
 @_user_errors
 def tag(
-    inputs: Annotated[list[str], typer.Argument(help="Report files (.txt in any Chinese encoding, .docx), folders or glob patterns.")],
+    inputs: Annotated[list[str], typer.Argument(help="Report files (.txt in any Chinese encoding, .docx, .pdf, .html/.htm/.mhtml), folders or glob patterns.")],
     model: Annotated[Path, typer.Option(help="Model directory from `govtag train`.")] = Path("models/default"),
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="OUT.jsonl or OUT.csv (UTF-8 with BOM for Excel); default: JSONL on stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="OUT.jsonl, OUT.csv (UTF-8 with BOM for Excel) or OUT.xlsx (workbook with a summary sheet and chart); default: JSONL on stdout.")] = None,
     precision: Annotated[str, typer.Option(help=PRECISION_HELP)] = "auto",
     engine: Annotated[Literal["local", "ray"], typer.Option(help="local: tag in this process; ray: Ray Data tasks and actors, on this machine or a cluster, -o then names a folder of JSONL shards (needs govtag's ray extra).")] = "local",
     address: Annotated[Optional[str], typer.Option(help="With --engine ray: a running Ray cluster's HEAD:6379; default: start Ray on this machine.")] = None,
@@ -146,7 +146,7 @@ def tag(
 @app.command()
 @_user_errors
 def segment(
-    file: Annotated[Path, typer.Argument(help="A report: .txt (UTF-8, UTF-8 BOM, GB18030/GBK) or .docx.")],
+    file: Annotated[Path, typer.Argument(help="A report: .txt (any Chinese encoding), .docx, .pdf, .html/.htm/.mhtml.")],
 ) -> None:
     """Split a report into sentences with heading paths and offsets (JSONL on stdout).
 

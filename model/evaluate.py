@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from govtag.calibrate import expected_calibration_error, reliability
 from govtag.errors import GovtagError
-from govtag.io import atomic_write, check_output_file, pad
+from govtag.io import atomic_write, check_output_file, csv_safe, pad
 from govtag.plots import plot_confusion
 from govtag.schema import Schema
 
@@ -190,9 +190,9 @@ def evaluate(model_dir: str | Path, data: list[str | Path], report_dir: str | Pa
             w.writerow(["id", "doc", "section", "text", "gold_area", "pred_area", "area_score",
                         "gold_types", "pred_types", *[f"score_{t}" for t in tagger.type_labels_]])
             for g, p in errors:
-                w.writerow([g["id"], g["doc"], " > ".join(g["section"]), g["text"], g["area"], p["area"],
-                            p["area_score"], "|".join(g["types"]), "|".join(p["types"]),
-                            *[p["type_scores"][t] for t in tagger.type_labels_]])
+                w.writerow([csv_safe(v) for v in [
+                    g["id"], g["doc"], " > ".join(g["section"]), g["text"], g["area"], p["area"], p["area_score"],
+                    "|".join(g["types"]), "|".join(p["types"]), *[p["type_scores"][t] for t in tagger.type_labels_]]])
         plot_confusion(m, tagger.schema, out / "confusion.png")
         with atomic_write(out / "metrics.json", encoding="utf-8") as f:
             json.dump(m, f, ensure_ascii=False, indent=2)

@@ -22,7 +22,7 @@ from govtag.errors import GovtagError
 from govtag.io import atomic_write, check_output_file, csv_safe, os_error_message
 from govtag.readers import READABLE, SUFFIXES  # the report suffixes a folder or pattern is searched for
 
-FORMATS = (".jsonl", ".csv")
+FORMATS = (".jsonl", ".csv", ".xlsx")
 # Page chrome (running heads, page numbers) is not a sentence of the report: it is given the
 # catch-all area with full confidence instead of being sent to the model.
 NOISE_AREA = "其他"
@@ -223,7 +223,7 @@ def _output_format(out: str | Path) -> str:
     suffix = Path(out).suffix.lower()
     if suffix not in FORMATS:
         raise GovtagError(f"{out}: unknown output format {suffix or '(no suffix)'!r}; "
-                          "use a .jsonl or .csv file name")
+                          "use a .jsonl, .csv or .xlsx file name")
     return suffix
 
 
@@ -238,8 +238,9 @@ def _print_row(r: dict) -> None:
 
 @contextlib.contextmanager
 def open_rows(out: str | Path | None, type_labels: list[str]) -> Iterator[Callable[[dict], object]]:
-    """A writer of rows: JSONL (``.jsonl``, UTF-8) or CSV (``.csv``, UTF-8 with BOM for Excel, cells
-    that could run as formulas neutralised); no ``out`` prints JSONL to standard output. The file
+    """A writer of rows: JSONL (``.jsonl``, UTF-8), CSV (``.csv``, UTF-8 with BOM for Excel, cells
+    that could run as formulas neutralised) or an Excel workbook (``.xlsx``: sentences, a summary sheet
+    and a chart, see `govtag.workbook`); no ``out`` prints JSONL to standard output. The file
     appears only when the block ends without an error.
 
     Args:
@@ -260,6 +261,12 @@ def open_rows(out: str | Path | None, type_labels: list[str]) -> Iterator[Callab
     if _output_format(out) == ".jsonl":
         with atomic_write(out, encoding="utf-8") as f:
             yield lambda r: f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif _output_format(out) == ".xlsx":
+        from govtag.schema import load_schema
+        from govtag.workbook import WorkbookWriter
+
+        with WorkbookWriter(out, load_schema()) as wb:
+            yield wb.write
     else:
         with atomic_write(out, encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)

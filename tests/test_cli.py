@@ -108,7 +108,7 @@ def test_model_directory_errors(tmp_path):
 def test_tag_input_errors(tmp_path):
     one_error_line(run("tag", tmp_path / "missing.txt", "--model", tmp_path), "file not found")
     one_error_line(run("tag", str(tmp_path / "*.txt"), "--model", tmp_path), "matches no report file (.txt, .docx")
-    one_error_line(run("tag", ROOT / "data/reports", "--model", tmp_path, "-o", tmp_path / "x.xlsx"),
+    one_error_line(run("tag", ROOT / "data/reports", "--model", tmp_path, "-o", tmp_path / "x.xls"),
                    "unknown output format")
 
 
