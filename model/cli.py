@@ -132,7 +132,7 @@ def tag(
         from govtag.ray_tag import tag_with_ray
 
         summary = tag_with_ray(inputs, model, output, address, workers, num_gpus=gpus,
-                               progress=lambda s: typer.echo(s, err=True))
+                               progress=lambda s: typer.echo(s, err=True), precision=precision)
     else:
         summary = run_tag(inputs, model, output, precision=precision)
     if summary.files:

@@ -87,10 +87,10 @@ class Predictor:
         ['{"text": "新增高企12家。", ...}']})["row"]`` holds that sentence's output row as JSON.
     """
 
-    def __init__(self, model_dir: str):
+    def __init__(self, model_dir: str, precision: str = "auto"):
         from govtag.backends import load_model
 
-        self.tagger = load_model(model_dir)
+        self.tagger = load_model(model_dir, precision=precision)
 
     def __call__(self, batch: dict) -> dict:
         keep = [i for i, record in enumerate(batch["record"]) if record]  # error and marker rows pass through
@@ -175,7 +175,7 @@ def _merge(shards: list[Path], out: Path, progress: Callable[[str], None]) -> No
 
 
 def _run(items: list[dict], model_dir: Path, shards: Path, summary: RayTagSummary, workers: int,
-         num_gpus: float, batch_size: int) -> dict[str, str]:
+         num_gpus: float, batch_size: int, precision: str) -> dict[str, str]:
     """Tag the reports in ``items`` on Ray, writing each report's shard as soon as all its rows are in.
 
     Returns the reports that could not be read: ``{file: error sentence}``."""
@@ -186,7 +186,7 @@ def _run(items: list[dict], model_dir: Path, shards: Path, summary: RayTagSummar
           # reading and segmenting is light next to the model: reserving no CPU for it keeps it from
           # waiting forever behind actors that hold every CPU (2 workers on a 2-CPU machine)
           .flat_map(_segment, num_cpus=0, compute=ray.data.TaskPoolStrategy(size=min(max(2, workers), blocks)))
-          .map_batches(Predictor, fn_constructor_kwargs={"model_dir": str(model_dir)},
+          .map_batches(Predictor, fn_constructor_kwargs={"model_dir": str(model_dir), "precision": precision},
                        compute=ray.data.ActorPoolStrategy(size=workers), batch_size=batch_size,
                        num_gpus=num_gpus or None))
     names = {item["file"]: shards / item["shard"] for item in items}
@@ -210,7 +210,7 @@ def _run(items: list[dict], model_dir: Path, shards: Path, summary: RayTagSummar
 
 def tag_with_ray(inputs: list[str], model_dir: str | Path, out_dir: str | Path | None, address: str | None = None,
                  workers: int = 1, num_cpus: int | None = None, num_gpus: float = 0, batch_size: int = 64,
-                 progress: Callable[[str], None] = lambda message: None) -> RayTagSummary:
+                 progress: Callable[[str], None] = lambda message: None, precision: str = "auto") -> RayTagSummary:
     """Tag reports on Ray: segment in parallel tasks, predict in an actor pool, one JSONL shard per report.
 
     Writes ``OUT/shards/<report>-<hash>.jsonl`` (rows as `govtag.tag.tag_rows` makes them, in record
@@ -228,6 +228,7 @@ def tag_with_ray(inputs: list[str], model_dir: str | Path, out_dir: str | Path |
         num_gpus: GPUs per actor (e.g. 1, or 0.5 to share one GPU between two actors); 0: CPU actors.
         batch_size: records per call to the model.
         progress: called with a line for what is skipped and what is not merged.
+        precision: how each actor's network computes: ``auto``, ``bf16`` or ``fp32``.
 
     Returns:
         The run's `RayTagSummary` (its ``describe()`` is the final line).
@@ -259,7 +260,7 @@ def tag_with_ray(inputs: list[str], model_dir: str | Path, out_dir: str | Path |
         started = _start_ray(ray, address, num_cpus)
         start = time.perf_counter()  # the job's time: a cluster is already up, so starting Ray is left out
         try:
-            failed = _run(todo, model_dir, shards, summary, workers, num_gpus, batch_size)
+            failed = _run(todo, model_dir, shards, summary, workers, num_gpus, batch_size, precision)
         except ray.exceptions.RayError as exc:  # its last line is the worker's error, ours or another
             cause = str(exc).strip().splitlines()[-1].removeprefix(f"{GovtagError.__module__}.GovtagError: ")
             raise GovtagError(f"the Ray job stopped: {cause}; the reports tagged so far are kept in {shards}: "
