@@ -63,4 +63,4 @@ def test_resume_reaches_the_run_options_not_the_hyperparameters(tmp_path):
     cfg = load_config(write(tmp_path, "backend: transformer\ndata: {train: [a.jsonl]}\nrun: {threads: 1}\n"),
                       {"resume": True})
     assert cfg.run.resume and cfg.run.threads == 1 and not hasattr(cfg.params, "resume")
-    assert cfg.to_dict()["run"] == {"threads": 1, "checkpoint_dir": None, "resume": True}
+    assert cfg.to_dict()["run"] == {"threads": 1, "checkpoint_dir": None, "resume": True, "precision": "auto"}
