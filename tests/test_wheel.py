@@ -47,7 +47,8 @@ def test_the_wheel_ships_the_schema_and_runs_from_another_directory(wheel_env, t
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "govtag/schema.yaml" in names and not any(n.startswith("model/") for n in names)
+    assert "govtag/schema.yaml" in names and "govtag/encoders/pruning_corpus.json" in names
+    assert not any(n.startswith("model/") for n in names)
     where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import govtag; print(govtag.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in where, where  # the wheel's copy, not the checkout's
